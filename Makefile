@@ -1,0 +1,76 @@
+# tproxy2: TPROXY 2.0 for Linux 6.12 -- build, test, package.
+#
+#   make            the patched UML test kernel, the iptables extensions,
+#                   the tools and the test programs
+#   make check      all of that, then boot the kernel and run every test
+#   make patch      dist/: one -p1 patch and a quilt series
+#
+# Everything built goes under build/ (and dist/).
+
+KVER		:= 6.12
+TARBALL		?= /usr/src/linux-source-$(KVER).tar.xz
+TOP		:= $(abspath .)
+B		:= $(TOP)/build
+KSRC		:= $(B)/linux-source-$(KVER)
+UML		:= $(B)/uml
+JOBS		?= $(shell nproc)
+XTLIBDIR	:= $(B)/xtables
+BIN		:= $(B)/bin
+
+KFILES		:= $(shell find net include Documentation -type f 2>/dev/null)
+PATCHES		:= $(sort $(wildcard patches/*.patch))
+CONFIG		:= kernel/test.config
+
+CC		?= gcc
+CFLAGS		?= -O2 -g
+WFLAGS		:= -Wall -Wextra -Wno-unused-parameter
+UAPI		:= -I$(TOP)/include/uapi
+
+TEST_PROGS	:= tpt-server tpt-client tpt-proxy
+TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
+EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so
+
+.PHONY: all deps kernel userspace check patch clean distclean
+all: kernel userspace
+
+deps: $(B)/.deps
+$(B)/.deps: scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(B) && touch $@
+
+# The kernel tree: pristine source + our files + patches/.
+$(B)/.assembled: $(B)/.deps $(KFILES) $(PATCHES) scripts/assemble.sh
+	@scripts/assemble.sh $(TARBALL) $(KSRC) $(TOP) $(B)/applied-patches
+	@touch $@
+
+$(UML)/.config: $(CONFIG) $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
+	@scripts/kconfig.sh um $(KSRC) $(UML) $(CONFIG)
+	@touch $@
+
+kernel: $(UML)/linux
+$(UML)/linux: $(UML)/.config $(B)/.assembled
+	$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) -j$(JOBS) linux
+	@touch $@
+
+userspace: $(EXTENSIONS) $(TEST_BINS)
+
+$(XTLIBDIR)/libipt_%.so: extensions/libipt_%.c include/uapi/linux/netfilter_ipv4/*.h | $(B)/.deps
+	@mkdir -p $(XTLIBDIR)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -fPIC -shared -o $@ $< -lxtables
+
+$(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h | $(B)/.deps
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $< tests/src/tpt.c
+
+check: all
+	@scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
+
+patch: $(B)/.assembled
+	@scripts/mkpatch.sh $(TARBALL) $(KSRC) $(TOP) $(TOP)/dist
+
+clean:
+	rm -rf $(B)/check $(BIN) $(XTLIBDIR) dist
+	-$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) clean 2>/dev/null
+
+distclean:
+	rm -rf build dist

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iptables-legacy extension for the TPROXY target, both of them:
+ *
+ *  - TPROXY 2.0 in the "tproxy" table (kernel revision 2):
+ *	-j TPROXY --on-port PORT [--on-ip ADDR]
+ *  - mainline TPROXY v4 in the mangle table (kernel revision 1), which this
+ *    file has to speak too, because libxtables loads one "TPROXY" extension
+ *    per program and does not know the table when it picks one:
+ *	-j TPROXY --on-port PORT [--on-ip ADDR] --tproxy-mark VALUE[/MASK]
+ *
+ * --tproxy-mark is what tells them apart: only mainline's target marks.
+ * iptables-save prints mainline rules with their mark, so a save/restore
+ * round trip gives back the same revision.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xtables.h>
+#include <linux/netfilter/xt_TPROXY.h>
+#include <linux/netfilter_ipv4/ipt_TPROXY.h>
+
+enum {
+	O_ON_PORT = 0,
+	O_ON_IP,
+	O_MARK,
+};
+
+/* What the options said, until the final check knows the layout. */
+struct tproxy_udata {
+	uint16_t port;		/* network order */
+	struct in_addr addr;
+	uint32_t mark, mask;
+};
+
+#define TPROXY_V1_REVISION	1
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+static const struct xt_option_entry tproxy_tg_opts[] = {
+	{.name = "on-port", .id = O_ON_PORT, .type = XTTYPE_PORT,
+	 .flags = XTOPT_MAND | XTOPT_NBO},
+	{.name = "on-ip", .id = O_ON_IP, .type = XTTYPE_HOST},
+	{.name = "tproxy-mark", .id = O_MARK, .type = XTTYPE_MARKMASK32},
+	XTOPT_TABLEEND,
+};
+
+static void tproxy_tg_help(void)
+{
+	printf(
+"TPROXY target options:\n"
+"  --on-port port		Redirect to this port; 0 keeps the original port\n"
+"  --on-ip ip			Redirect to this address (default: the primary\n"
+"				address of the incoming interface, 127.0.0.1 for\n"
+"				locally generated packets)\n"
+"In the tproxy table (TPROXY 2.0) that is all: the connection is redirected\n"
+"by NAT and the proxy reads the original destination with SO_ORIGINAL_DST.\n"
+"In the mangle table (mainline TPROXY, IP_TRANSPARENT listeners) also give\n"
+"  --tproxy-mark value[/mask]	Mark packets for policy routing\n");
+}
+
+static struct xt_entry_target *tproxy_entry(const void *data)
+{
+	return (struct xt_entry_target *)((const char *)data -
+					  offsetof(struct xt_entry_target, data));
+}
+
+/* Turn the TPROXY 2.0 target being built into mainline's revision 1. */
+static void tproxy_to_mainline(struct xt_entry_target **tp)
+{
+	size_t size = XT_ALIGN(sizeof(struct xt_entry_target)) +
+		      XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1));
+	struct xt_entry_target *t = *tp;
+
+	if (t->u.user.revision == TPROXY_V1_REVISION)
+		return;
+	t = xtables_realloc(t, size);
+	memset(t->data, 0, size - XT_ALIGN(sizeof(struct xt_entry_target)));
+	t->u.target_size = size;
+	t->u.user.revision = TPROXY_V1_REVISION;
+	*tp = t;
+}
+
+static void tproxy_tg_parse(struct xt_option_call *cb)
+{
+	struct tproxy_udata *u = cb->udata;
+
+	xtables_option_parse(cb);
+	switch (cb->entry->id) {
+	case O_ON_PORT:
+		u->port = cb->val.port;
+		break;
+	case O_ON_IP:
+		u->addr = cb->val.haddr.in;
+		break;
+	case O_MARK:
+		u->mark = cb->val.mark;
+		u->mask = cb->val.mask;
+		tproxy_to_mainline(cb->target);
+		break;
+	}
+}
+
+static void tproxy_tg_check(struct xt_fcheck_call *cb)
+{
+	const struct tproxy_udata *u = cb->udata;
+	struct xt_entry_target *t = tproxy_entry(cb->data);
+
+	if (t->u.user.revision == IPT_TPROXY_REVISION) {
+		struct ipt_tproxy_target_info *info = cb->data;
+
+		if (IN_MULTICAST(ntohl(u->addr.s_addr)) ||
+		    u->addr.s_addr == htonl(INADDR_BROADCAST))
+			xtables_error(PARAMETER_PROBLEM,
+				      "TPROXY: --on-ip must be a unicast address");
+		info->lport = u->port;
+		info->laddr = u->addr.s_addr;
+	} else {
+		struct xt_tproxy_target_info_v1 *info = cb->data;
+
+		info->lport = u->port;
+		info->laddr.in = u->addr;
+		info->mark_value = u->mark;
+		info->mark_mask = u->mask;
+	}
+}
+
+static void tproxy_tg_print(const void *ip, const struct xt_entry_target *t,
+			    int numeric)
+{
+	if (t->u.user.revision == IPT_TPROXY_REVISION) {
+		const struct ipt_tproxy_target_info *info = (const void *)t->data;
+
+		printf(" TPROXY redirect %s:%u",
+		       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr),
+		       ntohs(info->lport));
+	} else if (t->u.user.revision == TPROXY_V1_REVISION) {
+		const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
+
+		printf(" TPROXY redirect %s:%u mark 0x%x/0x%x",
+		       xtables_ipaddr_to_numeric(&info->laddr.in),
+		       ntohs(info->lport), info->mark_value, info->mark_mask);
+	} else {
+		const struct xt_tproxy_target_info *info = (const void *)t->data;
+
+		printf(" TPROXY redirect %s:%u mark 0x%x/0x%x",
+		       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr),
+		       ntohs(info->lport), info->mark_value, info->mark_mask);
+	}
+}
+
+static void tproxy_tg_save(const void *ip, const struct xt_entry_target *t)
+{
+	if (t->u.user.revision == IPT_TPROXY_REVISION) {
+		const struct ipt_tproxy_target_info *info = (const void *)t->data;
+
+		printf(" --on-port %u", ntohs(info->lport));
+		if (info->laddr)
+			printf(" --on-ip %s",
+			       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr));
+	} else if (t->u.user.revision == TPROXY_V1_REVISION) {
+		const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
+
+		printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
+		       ntohs(info->lport), xtables_ipaddr_to_numeric(&info->laddr.in),
+		       info->mark_value, info->mark_mask);
+	} else {
+		const struct xt_tproxy_target_info *info = (const void *)t->data;
+
+		printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
+		       ntohs(info->lport),
+		       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr),
+		       info->mark_value, info->mark_mask);
+	}
+}
+
+static struct xtables_target tproxy_tg_reg[] = {
+	{
+		/* TPROXY 2.0, and mainline's when --tproxy-mark is given */
+		.name		= "TPROXY",
+		.revision	= IPT_TPROXY_REVISION,
+		.family		= NFPROTO_IPV4,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct ipt_tproxy_target_info)),
+		.userspacesize	= XT_ALIGN(sizeof(struct ipt_tproxy_target_info)),
+		.udata_size	= sizeof(struct tproxy_udata),
+		.help		= tproxy_tg_help,
+		.print		= tproxy_tg_print,
+		.save		= tproxy_tg_save,
+		.x6_parse	= tproxy_tg_parse,
+		.x6_fcheck	= tproxy_tg_check,
+		.x6_options	= tproxy_tg_opts,
+	},
+	{
+		/* a kernel without TPROXY 2.0: mainline's target only */
+		.name		= "TPROXY",
+		.revision	= TPROXY_V1_REVISION,
+		.family		= NFPROTO_IPV4,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1)),
+		.userspacesize	= XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1)),
+		.udata_size	= sizeof(struct tproxy_udata),
+		.help		= tproxy_tg_help,
+		.print		= tproxy_tg_print,
+		.save		= tproxy_tg_save,
+		.x6_parse	= tproxy_tg_parse,
+		.x6_fcheck	= tproxy_tg_check,
+		.x6_options	= tproxy_tg_opts,
+	},
+};
+
+static __attribute__((constructor)) void tproxy_tg_ldr(void)
+{
+	xtables_register_targets(tproxy_tg_reg, ARRAY_SIZE(tproxy_tg_reg));
+}

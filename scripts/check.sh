@@ -1,0 +1,33 @@
+#!/bin/sh
+# check.sh TOP KERNEL OUTDIR [TEST...]
+# The whole test run: the host-side tests (tests/host/), then one boot of
+# the test kernel for the in-kernel tests (tests/t/).  One ok/not ok line
+# per test, numbered in one sequence, then "N passed, N failed".
+set -u
+top=$1 kernel=$2 out=$3
+shift 3
+mkdir -p "$out"
+tap=$out/tap.txt
+
+{
+	if [ $# -eq 0 ] || [ -n "${TPT_HOST_TESTS:-}" ]; then
+		for t in "$top"/tests/host/*.sh; do
+			name=$(basename "$t" .sh)
+			if sh "$t" "$top" >"$out/host-$name.log" 2>&1; then
+				echo "ok 0 - host/$name"
+			else
+				echo "not ok 0 - host/$name # $(grep '^FAIL' "$out/host-$name.log" | head -n 1)"
+				tail -n 15 "$out/host-$name.log" | sed 's/^/# /'
+			fi
+		done
+	fi
+	sh "$top/scripts/uml-run.sh" "$top" "$kernel" "$out/uml" "$@"
+} | awk '
+	/^ok [0-9]+ / { $2 = ++n }
+	/^not ok [0-9]+ / { $3 = ++n }
+	{ print; fflush() }' | tee "$tap"
+
+pass=$(grep -c '^ok ' "$tap")
+fail=$(grep -c '^not ok ' "$tap")
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]

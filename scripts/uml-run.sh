@@ -1,0 +1,59 @@
+#!/bin/sh
+# uml-run.sh TOP KERNEL OUTDIR [TEST...]
+# Boot the UML test kernel once, run the tests inside it (all of
+# tests/t/*.sh when none are named), print one ok/not ok line per test and
+# one for the kernel log.  Exit 1 on any failure.
+set -u
+top=$1 kernel=$2 out=$3
+shift 3
+tests="$*"
+timeout=${TPT_BOOT_TIMEOUT:-900}
+
+rm -rf "$out"
+mkdir -p "$out/logs" "$out/umldir"
+: >"$out/results"
+
+# UML backs guest memory with a file in $TMPDIR, which must be tmpfs.
+TMPDIR=/dev/shm timeout -k 10 "$timeout" "$kernel" mem=768M \
+	rootfstype=hostfs rootflags=/ ro init="$top/tests/uml/init.sh" \
+	uml_dir="$out/umldir" TPT_TOP="$top" TPT_OUT="$out" \
+	TPT_TESTS="$tests" </dev/null >"$out/console.log" 2>&1
+rc=$?
+
+pass=0
+fail=0
+# shellcheck disable=SC2013
+while IFS= read -r line; do
+	echo "$line"
+	case "$line" in
+	"ok "*) pass=$((pass + 1)) ;;
+	"not ok "*) fail=$((fail + 1)) ;;
+	esac
+done <"$out/results"
+
+n=$((pass + fail + 1))
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	echo "not ok $n - kernel: the test boot timed out after ${timeout}s (console: $out/console.log)"
+	fail=$((fail + 1))
+elif [ ! -f "$out/done" ]; then
+	echo "not ok $n - kernel: the test boot did not finish (exit $rc; console: $out/console.log)"
+	tail -n 30 "$out/console.log" | tr -d '\r' | sed 's/^/# /'
+	fail=$((fail + 1))
+else
+	splat=$(tr -d '\r' <"$out/dmesg" | grep -E 'BUG:|WARNING:|KASAN|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|Call Trace:|kernel BUG|Oops' | head -n 5)
+	leaks=$(grep -c 'unreferenced object' "$out/kmemleak" 2>/dev/null)
+	if [ -n "$splat" ]; then
+		echo "not ok $n - kernel log: splat in dmesg ($out/dmesg)"
+		echo "$splat" | sed 's/^/# /'
+		fail=$((fail + 1))
+	elif [ "${leaks:-0}" != 0 ]; then
+		echo "not ok $n - kernel log: kmemleak found $leaks object(s) ($out/kmemleak)"
+		head -n 20 "$out/kmemleak" | sed 's/^/# /'
+		fail=$((fail + 1))
+	else
+		echo "ok $n - kernel log: no BUG, WARNING, KASAN, lockdep or kmemleak report"
+		pass=$((pass + 1))
+	fi
+fi
+
+[ "$fail" = 0 ]

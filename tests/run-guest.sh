@@ -1,0 +1,23 @@
+#!/bin/sh
+# Run inside the test kernel: each test script in its own process, with a
+# time limit, its output in $TPT_LOGS/NAME.log, one ok/not ok line in
+# $TPT_RESULTS.
+top=$TPT_TOP
+cd "$top/tests/t" || exit 1
+tests="$*"
+[ -n "$tests" ] || tests=$(ls *.sh)
+n=0
+for t in $tests; do
+	t=${t%.sh}
+	n=$((n + 1))
+	echo "=== $t"
+	timeout -k 5 "${TPT_TEST_TIMEOUT:-240}" sh "./$t.sh" >"$TPT_LOGS/$t.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok $n - $t" >>"$TPT_RESULTS"
+	else
+		reason=$(grep '^FAIL' "$TPT_LOGS/$t.log" | head -n 1)
+		[ $rc -eq 124 ] && reason="timed out"
+		echo "not ok $n - $t${reason:+ # $reason}" >>"$TPT_RESULTS"
+	fi
+done

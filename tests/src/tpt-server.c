@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test server: for each TCP connection, read one line and answer with the
+ * peer and local addresses it saw.  Each peer is also logged on stdout.
+ *
+ * usage: tpt-server ADDR:PORT [count]
+ */
+#include "tpt.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in addr, peer, local;
+	int count, fd, one = 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: tpt-server ADDR:PORT [count]\n");
+		return 2;
+	}
+	tpt_parse_addr(argv[1], &addr, -1);
+	count = argc > 2 ? atoi(argv[2]) : -1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		tpt_die("bind %s", argv[1]);
+	if (listen(fd, 128) < 0)
+		tpt_die("listen");
+
+	while (count < 0 || count-- > 0) {
+		socklen_t pl = sizeof(peer), ll = sizeof(local);
+		char line[512], reply[700];
+		int c = accept(fd, (struct sockaddr *)&peer, &pl);
+
+		if (c < 0)
+			tpt_die("accept");
+		getsockname(c, (struct sockaddr *)&local, &ll);
+		if (tpt_read_line(c, line, sizeof(line)) < 0)
+			line[0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(reply, sizeof(reply), "SERVER peer=%s local=%s said=%s\n",
+			 tpt_fmt(&peer), tpt_fmt(&local), line);
+		tpt_write_all(c, reply, strlen(reply));
+		printf("peer=%s local=%s\n", tpt_fmt(&peer), tpt_fmt(&local));
+		fflush(stdout);
+		close(c);
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# iptables-legacy-save | iptables-legacy-restore gives back identical rules,
+# for TPROXY 2.0 and mainline TPROXY alike.
+. ../lib.sh
+ip netns add "$R"
+EXTRA_NS=rs$sfx
+ip netns add "$EXTRA_NS"
+
+ipt $R -t tproxy -A PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128 || fail r1
+ipt $R -t tproxy -A PREROUTING -p udp --dport 53 -j TPROXY --on-port 0 --on-ip 192.0.2.1 || fail r2
+ipt $R -t tproxy -A PREROUTING -s 192.0.2.0/24 -p tcp -j TPROXY --on-port 8080 --on-ip 198.51.100.1 || fail r3
+ipt $R -t tproxy -A OUTPUT -p tcp -d 198.51.100.2 --dport 21 -j TPROXY --on-port 2121 || fail r4
+ipt $R -t mangle -A PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3129 --tproxy-mark 0x1/0xff || fail r5
+
+strip() { grep -v '^#' "$1" | sed 's/\[[0-9]*:[0-9]*\]//'; }
+in_r iptables-legacy-save >$T/save1 || fail "save"
+cat $T/save1
+grep -q -- "-A OUTPUT -d 198.51.100.2/32 -p tcp -m tcp --dport 21 -j TPROXY --on-port 2121$" $T/save1 ||
+	fail "OUTPUT rule not saved as given"
+
+# back into the same namespace after a flush, and into a fresh one
+ipt $R -t tproxy -F
+ipt $R -t mangle -F
+in_r iptables-legacy-restore <$T/save1 || fail "restore"
+in_r iptables-legacy-save >$T/save2
+strip $T/save1 >$T/a
+strip $T/save2 >$T/b
+diff -u $T/a $T/b || fail "rules differ after save/restore"
+
+ip netns exec "$EXTRA_NS" iptables-legacy-restore <$T/save1 || fail "restore into a fresh namespace"
+ip netns exec "$EXTRA_NS" iptables-legacy-save >$T/save3
+strip $T/save3 >$T/c
+diff -u $T/a $T/c || fail "rules differ after restore into a fresh namespace"

@@ -1,0 +1,28 @@
+#!/bin/sh
+# PID 1 of the UML test kernel.  The host's root is mounted read-only; the
+# results go to TPT_OUT on the host through a second, writable hostfs mount.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t hostfs -o "$TPT_OUT" none /mnt
+ip link set lo up
+
+TPT_RESULTS=/mnt/results TPT_LOGS=/mnt/logs sh "$TPT_TOP/tests/run-guest.sh" $TPT_TESTS \
+	>/mnt/run-guest.log 2>&1
+
+# kmemleak reports objects only after two scans and a few seconds of age
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/mnt/kmemleak
+fi
+dmesg >/mnt/dmesg
+touch /mnt/done
+sync
+echo o >/proc/sysrq-trigger
+sleep 10
