@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TPROXY 2.0 sockrefs: the tie between a socket and a foreign address.
+ *
+ * A sockref belongs to exactly one socket and lives no longer than it: it is
+ * created by IP_TPROXY ASSIGN on that socket and removed by UNASSIGN or when
+ * the socket is released.  Sockrefs are per network namespace.  Writers hold
+ * the namespace's lock; the packet path reads under RCU and never takes it.
+ */
+#ifndef _NF_TPROXY2_H
+#define _NF_TPROXY2_H
+
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <net/sock.h>
+
+/**
+ * struct tproxy2_sockref - a socket's tie to a foreign address
+ * @owner_node: in the namespace's table by owning socket
+ * @foreign_node: in the table by foreign address, when @faddr is set
+ * @local_node: in the table by local port
+ * @sk: the owning socket; the sockref holds no reference, it is removed
+ *	before the socket goes away.  The packet path only compares it.
+ * @laddr: local address the socket was bound to at ASSIGN; 0 for any
+ * @faddr: foreign address; 0 for a mark-only sockref
+ * @raddr: remote peer recorded by CONNECT; 0 for any
+ * @lport: local port, @fport: foreign port (0: any), @rport: remote port
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @flags: ITP_* mode and modifiers, never ITP_APPLIED
+ * @used: bit 0 set once an ITP_ONCE sockref has been applied
+ * @rcu: for freeing after readers are done
+ */
+struct tproxy2_sockref {
+	struct hlist_node	owner_node;
+	struct hlist_node	foreign_node;
+	struct hlist_node	local_node;
+	const struct sock	*sk;
+	__be32			laddr;
+	__be32			faddr;
+	__be32			raddr;
+	__be16			lport;
+	__be16			fport;
+	__be16			rport;
+	u8			proto;
+	u32			flags;
+	unsigned long		used;
+	struct rcu_head		rcu;
+};
+
+#define TPROXY2_USED_BIT	0
+
+int tproxy2_sockref_init(void);
+void tproxy2_sockref_fini(void);
+
+int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport);
+int tproxy2_sockref_unassign(struct sock *sk);
+int tproxy2_sockref_set_flags(struct sock *sk, u32 flags);
+int tproxy2_sockref_set_remote(struct sock *sk, __be32 raddr, __be16 rport);
+int tproxy2_sockref_alloc_port(struct sock *sk);
+void tproxy2_sockref_release(struct sock *sk);
+int tproxy2_sockref_query(struct sock *sk, __be32 *addr, __be16 *port,
+			  u32 *flags);
+
+#endif /* _NF_TPROXY2_H */

@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPROXY 2.0 sockrefs: the per-namespace tables and the packet path.
+ *
+ * For the first packet of a new connection, NAT lookups at NF_IP_PRI_TPROXY - 1
+ * (ahead of the tproxy table's rules) look for a sockref:
+ *  - PREROUTING and OUTPUT: a LISTEN (or ESTABLISHED) sockref whose foreign
+ *    address is the destination; the connection is redirected to its socket;
+ *  - POSTROUTING: a CONNECT (or ESTABLISHED) sockref whose socket sends the
+ *    packet; the source is translated to the foreign address.
+ * The lookups are registered in a namespace when its first sockref is made,
+ * so namespaces that never use sockrefs pay nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/bitmap.h>
+#include <linux/hash.h>
+#include <linux/ip.h>
+#include <linux/jhash.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <linux/proc_fs.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_nat.h>
+#include <net/netfilter/nf_nat_redirect.h>
+#include <net/netfilter/nf_tproxy2.h>
+
+#define TPROXY2_HASH_BITS	12
+#define TPROXY2_HASH_SIZE	(1 << TPROXY2_HASH_BITS)
+#define ITP_MODES		(ITP_CONNECT | ITP_LISTEN | ITP_ESTABLISHED)
+
+struct tproxy2_tables {
+	struct hlist_head	by_sk[TPROXY2_HASH_SIZE];
+	struct hlist_head	by_foreign[TPROXY2_HASH_SIZE];
+	struct hlist_head	by_local[TPROXY2_HASH_SIZE];
+};
+
+/**
+ * struct tproxy2_net - the sockrefs of a network namespace
+ * @lock: serialises writers; the packet path reads under RCU
+ * @setup: serialises the one-time setup of @tables and the NAT lookups
+ * @tables: allocated with the namespace's first sockref
+ * @ops: the NAT lookups, registered with @tables
+ * @count: number of sockrefs, so that the empty case costs one read
+ */
+struct tproxy2_net {
+	spinlock_t			lock;
+	struct mutex			setup;
+	struct tproxy2_tables __rcu	*tables;
+	struct nf_hook_ops		*ops;
+	unsigned int			count;
+};
+
+static unsigned int tproxy2_net_id __read_mostly;
+static struct kmem_cache *tproxy2_sockref_cache __read_mostly;
+static u32 tproxy2_hash_seed __read_mostly;
+
+static struct tproxy2_net *tproxy2_pernet(const struct net *net)
+{
+	return net_generic(net, tproxy2_net_id);
+}
+
+static u32 tproxy2_hash_sk(const struct sock *sk)
+{
+	return hash_ptr(sk, TPROXY2_HASH_BITS);
+}
+
+static u32 tproxy2_hash_foreign(u8 proto, __be32 addr, __be16 port)
+{
+	return jhash_3words((__force u32)addr, (__force u32)port, proto,
+			    tproxy2_hash_seed) >> (32 - TPROXY2_HASH_BITS);
+}
+
+static u32 tproxy2_hash_local(u8 proto, __be16 port)
+{
+	return jhash_2words((__force u32)port, proto,
+			    tproxy2_hash_seed) >> (32 - TPROXY2_HASH_BITS);
+}
+
+/* Caller holds tn->lock, or is the packet path under RCU. */
+static struct tproxy2_sockref *
+tproxy2_find_by_sk(struct tproxy2_tables *t, const struct sock *sk)
+{
+	struct tproxy2_sockref *sr;
+
+	hlist_for_each_entry_rcu(sr, &t->by_sk[tproxy2_hash_sk(sk)], owner_node,
+				 true)
+		if (sr->sk == sk)
+			return sr;
+	return NULL;
+}
+
+/* Is faddr:fport already the foreign address of another socket? */
+static bool tproxy2_foreign_in_use(struct tproxy2_tables *t, u8 proto,
+				   __be32 faddr, __be16 fport,
+				   const struct tproxy2_sockref *self)
+{
+	struct tproxy2_sockref *sr;
+	u32 h = tproxy2_hash_foreign(proto, faddr, fport);
+
+	hlist_for_each_entry(sr, &t->by_foreign[h], foreign_node)
+		if (sr != self && sr->proto == proto && sr->faddr == faddr &&
+		    sr->fport == fport)
+			return true;
+	return false;
+}
+
+static void tproxy2_hash_foreign_add(struct tproxy2_tables *t,
+				     struct tproxy2_sockref *sr)
+{
+	if (sr->faddr)
+		hlist_add_head_rcu(&sr->foreign_node,
+				   &t->by_foreign[tproxy2_hash_foreign(sr->proto,
+								       sr->faddr,
+								       sr->fport)]);
+}
+
+static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
+{
+	hlist_del_rcu(&sr->owner_node);
+	hlist_del_rcu(&sr->local_node);
+	if (!hlist_unhashed(&sr->foreign_node))
+		hlist_del_rcu(&sr->foreign_node);
+	WRITE_ONCE(tn->count, tn->count - 1);
+	kfree_rcu(sr, rcu);
+}
+
+/* ---- packet path ---- */
+
+static bool tproxy2_take(struct tproxy2_sockref *sr, u32 flags)
+{
+	/* An ITP_ONCE sockref applies to one connection: the first to get here */
+	return !(flags & ITP_ONCE) || !test_and_set_bit(TPROXY2_USED_BIT, &sr->used);
+}
+
+/* A LISTEN (or ESTABLISHED) sockref for a new connection to daddr:dport */
+static struct tproxy2_sockref *
+tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
+		       __be16 dport, __be32 saddr, __be16 sport, u32 *flagsp)
+{
+	__be16 port = dport;
+	int pass;
+
+	/* an exact foreign port first, then a sockref for any port */
+	for (pass = 0; pass < 2; pass++, port = 0) {
+		u32 h = tproxy2_hash_foreign(proto, daddr, port);
+		struct tproxy2_sockref *sr;
+
+		hlist_for_each_entry_rcu(sr, &t->by_foreign[h], foreign_node) {
+			u32 flags = READ_ONCE(sr->flags);
+
+			if (sr->proto != proto || sr->faddr != daddr ||
+			    READ_ONCE(sr->fport) != port)
+				continue;
+			if (flags & ITP_ESTABLISHED) {
+				if (READ_ONCE(sr->raddr) != saddr ||
+				    READ_ONCE(sr->rport) != sport)
+					continue;
+			} else if (!(flags & ITP_LISTEN)) {
+				continue;
+			}
+			if (!tproxy2_take(sr, flags))
+				continue;
+			*flagsp = flags;
+			return sr;
+		}
+	}
+	return NULL;
+}
+
+/* A CONNECT (or ESTABLISHED) sockref of the socket sending this packet */
+static struct tproxy2_sockref *
+tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
+		     __be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		     u32 *flagsp)
+{
+	struct tproxy2_sockref *sr;
+	u32 h = tproxy2_hash_local(proto, sport);
+
+	hlist_for_each_entry_rcu(sr, &t->by_local[h], local_node) {
+		u32 flags = READ_ONCE(sr->flags);
+		__be32 raddr = READ_ONCE(sr->raddr);
+		__be16 rport = READ_ONCE(sr->rport);
+
+		if (sr->sk != sk || sr->proto != proto || sr->lport != sport ||
+		    (sr->laddr && sr->laddr != saddr))
+			continue;
+		if (!(flags & (ITP_CONNECT | ITP_ESTABLISHED)))
+			continue;
+		if ((raddr && raddr != daddr) || (rport && rport != dport))
+			continue;
+		if ((flags & ITP_ESTABLISHED) && !raddr)
+			continue;
+		if (!tproxy2_take(sr, flags))
+			continue;
+		*flagsp = flags;
+		return sr;
+	}
+	return NULL;
+}
+
+static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
+				const struct tproxy2_sockref *sr, u32 flags,
+				const struct nf_hook_state *state)
+{
+	struct nf_nat_range2 range = {};
+	unsigned int verdict;
+
+	/* A mark-only sockref, or ITP_MARK: no translation */
+	if (!sr->faddr || (flags & ITP_MARK)) {
+		set_bit(IPS_TPROXY_BIT, &ct->status);
+		return NF_ACCEPT;
+	}
+
+	if (state->hook == NF_INET_POST_ROUTING) {
+		range.flags = NF_NAT_RANGE_MAP_IPS;
+		range.min_addr.ip = sr->faddr;
+		range.max_addr.ip = sr->faddr;
+		if (READ_ONCE(sr->fport)) {
+			range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+			range.min_proto.all = READ_ONCE(sr->fport);
+			range.max_proto.all = range.min_proto.all;
+		}
+		verdict = nf_nat_setup_info(ct, &range, NF_NAT_MANIP_SRC);
+	} else {
+		range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+		range.min_proto.all = sr->lport;
+		range.max_proto.all = sr->lport;
+		if (sr->laddr) {
+			range.flags |= NF_NAT_RANGE_MAP_IPS;
+			range.min_addr.ip = sr->laddr;
+			range.max_addr.ip = sr->laddr;
+			verdict = nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+		} else {
+			/* bound to any address: where REDIRECT would go */
+			verdict = nf_nat_redirect_ipv4(skb, &range, state->hook);
+		}
+	}
+
+	if (verdict == NF_ACCEPT)
+		set_bit(IPS_TPROXY_BIT, &ct->status);
+	return verdict;
+}
+
+/* NAT lookup: run by the NAT core for the first packet of a connection */
+static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(state->net);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	enum ip_conntrack_info ctinfo;
+	__be16 _ports[2];
+	const __be16 *ports;
+	struct nf_conn *ct;
+	u32 flags = 0;
+
+	if (!READ_ONCE(tn->count))
+		return NF_ACCEPT;
+	if ((iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) ||
+	    ip_is_fragment(iph))
+		return NF_ACCEPT;
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct)
+		return NF_ACCEPT;
+	ports = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_ports), _ports);
+	if (!ports)
+		return NF_ACCEPT;
+
+	t = rcu_dereference(tn->tables);
+	if (!t)
+		return NF_ACCEPT;
+
+	if (state->hook == NF_INET_POST_ROUTING)
+		sr = tproxy2_lookup_local(t, skb_to_full_sk(skb), iph->protocol,
+					  iph->saddr, ports[0], iph->daddr,
+					  ports[1], &flags);
+	else
+		sr = tproxy2_lookup_foreign(t, iph->protocol, iph->daddr,
+					    ports[1], iph->saddr, ports[0],
+					    &flags);
+	if (!sr)
+		return NF_ACCEPT;
+
+	return tproxy2_nat(skb, ct, sr, flags, state);
+}
+
+static const struct nf_hook_ops tproxy2_nat_ops[] = {
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_TPROXY - 1,
+	},
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_TPROXY - 1,
+	},
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP_PRI_TPROXY - 1,
+	},
+};
+
+/* ---- the namespace's tables ---- */
+
+static void tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops,
+				       int n)
+{
+	while (n)
+		nf_nat_ipv4_unregister_fn(net, &ops[--n]);
+}
+
+/* The first sockref of a namespace: tables, conntrack and NAT lookups. */
+static struct tproxy2_tables *tproxy2_tables_get(struct net *net)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	struct tproxy2_tables *t;
+	struct nf_hook_ops *ops;
+	int i, err;
+
+	t = rcu_dereference_protected(tn->tables, 1);
+	if (likely(t))
+		return t;
+
+	mutex_lock(&tn->setup);
+	t = rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->setup));
+	if (t)
+		goto out;
+
+	err = -ENOMEM;
+	t = kvzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	ops = kmemdup(tproxy2_nat_ops, sizeof(tproxy2_nat_ops), GFP_KERNEL);
+	if (!t || !ops)
+		goto err_free;
+
+	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	if (err)
+		goto err_free;
+
+	for (i = 0; i < ARRAY_SIZE(tproxy2_nat_ops); i++) {
+		err = nf_nat_ipv4_register_fn(net, &ops[i]);
+		if (err) {
+			tproxy2_unregister_lookups(net, ops, i);
+			nf_ct_netns_put(net, NFPROTO_IPV4);
+			goto err_free;
+		}
+	}
+	tn->ops = ops;
+	rcu_assign_pointer(tn->tables, t);
+out:
+	mutex_unlock(&tn->setup);
+	return t;
+
+err_free:
+	mutex_unlock(&tn->setup);
+	kfree(ops);
+	kvfree(t);
+	return ERR_PTR(err);
+}
+
+static struct tproxy2_tables *tproxy2_tables(struct tproxy2_net *tn)
+{
+	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
+}
+
+/* The calling socket's own sockref; caller holds tn->lock. */
+static struct tproxy2_sockref *tproxy2_own(struct tproxy2_net *tn,
+					   const struct sock *sk)
+{
+	struct tproxy2_tables *t = tproxy2_tables(tn);
+
+	return t ? tproxy2_find_by_sk(t, sk) : NULL;
+}
+
+/* ---- the operations of IP_TPROXY, on the calling socket's sockref ---- */
+
+int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	int err = 0;
+
+	t = tproxy2_tables_get(sock_net(sk));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+
+	sr = kmem_cache_zalloc(tproxy2_sockref_cache, GFP_KERNEL_ACCOUNT);
+	if (!sr)
+		return -ENOMEM;
+
+	lock_sock(sk);
+	/* bound to a port and not connected; the address may be any */
+	if (!inet->inet_num || inet->inet_dport ||
+	    (sk->sk_protocol == IPPROTO_TCP &&
+	     sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)) {
+		err = -EINVAL;
+		goto out;
+	}
+
+	sr->sk = sk;
+	sr->proto = sk->sk_protocol;
+	sr->laddr = inet->inet_rcv_saddr;
+	sr->lport = htons(inet->inet_num);
+	sr->faddr = faddr;
+	sr->fport = faddr ? fport : 0;
+
+	spin_lock_bh(&tn->lock);
+	if (tproxy2_find_by_sk(t, sk)) {
+		err = -EEXIST;
+	} else if (sr->faddr && sr->fport && !sk->sk_reuse &&
+		   tproxy2_foreign_in_use(t, sr->proto, sr->faddr, sr->fport,
+					  NULL)) {
+		err = -EADDRINUSE;
+	} else {
+		hlist_add_head_rcu(&sr->owner_node, &t->by_sk[tproxy2_hash_sk(sk)]);
+		hlist_add_head_rcu(&sr->local_node,
+				   &t->by_local[tproxy2_hash_local(sr->proto,
+								   sr->lport)]);
+		tproxy2_hash_foreign_add(t, sr);
+		WRITE_ONCE(tn->count, tn->count + 1);
+		sr = NULL;
+	}
+	spin_unlock_bh(&tn->lock);
+out:
+	release_sock(sk);
+	if (sr)
+		kmem_cache_free(tproxy2_sockref_cache, sr);
+	return err;
+}
+
+int tproxy2_sockref_unassign(struct sock *sk)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	struct tproxy2_sockref *sr;
+
+	spin_lock_bh(&tn->lock);
+	sr = tproxy2_own(tn, sk);
+	if (sr)
+		tproxy2_unlink(tn, sr);
+	spin_unlock_bh(&tn->lock);
+	return sr ? 0 : -ENOENT;
+}
+
+int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	struct tproxy2_sockref *sr;
+	int err = 0;
+
+	spin_lock_bh(&tn->lock);
+	sr = tproxy2_own(tn, sk);
+	if (!sr)
+		err = -ENOENT;
+	else if ((flags & ITP_ESTABLISHED) && !sr->raddr)
+		err = -EINVAL;	/* ESTABLISHED needs the peer from CONNECT */
+	if (!err) {
+		WRITE_ONCE(sr->flags, flags);
+		clear_bit(TPROXY2_USED_BIT, &sr->used);
+	}
+	spin_unlock_bh(&tn->lock);
+	return err;
+}
+
+int tproxy2_sockref_set_remote(struct sock *sk, __be32 raddr, __be16 rport)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	struct tproxy2_sockref *sr;
+
+	spin_lock_bh(&tn->lock);
+	sr = tproxy2_own(tn, sk);
+	if (sr) {
+		WRITE_ONCE(sr->raddr, raddr);
+		WRITE_ONCE(sr->rport, rport);
+	}
+	spin_unlock_bh(&tn->lock);
+	return sr ? 0 : -ENOENT;
+}
+
+int tproxy2_sockref_query(struct sock *sk, __be32 *addr, __be16 *port,
+			  u32 *flags)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	const struct inet_sock *inet = inet_sk(sk);
+	struct tproxy2_sockref *sr;
+
+	spin_lock_bh(&tn->lock);
+	sr = tproxy2_own(tn, sk);
+	if (sr) {
+		if (sr->faddr) {
+			*addr = sr->faddr;
+			*port = sr->fport;
+		} else {
+			/* mark-only: the socket's own address */
+			*addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+			*port = inet->inet_sport;
+		}
+		*flags = sr->flags;
+		if ((sr->flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+			*flags |= ITP_APPLIED;
+	}
+	spin_unlock_bh(&tn->lock);
+	return sr ? 0 : -ENOENT;
+}
+
+struct tproxy2_alloc {
+	unsigned long	*used;
+	__be32		faddr;
+	u8		proto;
+};
+
+/* Mark the ports of faddr that a conntrack uses, in either direction. */
+static int tproxy2_ct_ports(struct nf_conn *ct, void *data)
+{
+	const struct tproxy2_alloc *a = data;
+	int dir;
+
+	if (nf_ct_l3num(ct) != NFPROTO_IPV4 || nf_ct_protonum(ct) != a->proto)
+		return 0;
+	for (dir = 0; dir < IP_CT_DIR_MAX; dir++) {
+		const struct nf_conntrack_tuple *tp = &ct->tuplehash[dir].tuple;
+
+		if (tp->src.u3.ip == a->faddr)
+			__set_bit(ntohs(tp->src.u.all), a->used);
+		if (tp->dst.u3.ip == a->faddr)
+			__set_bit(ntohs(tp->dst.u.all), a->used);
+	}
+	return 0;	/* keep it */
+}
+
+int tproxy2_sockref_alloc_port(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	struct tproxy2_alloc a = {};
+	struct nf_ct_iter_data iter = { .net = net, .data = &a };
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	int low, high, range, i, err;
+	u32 offset;
+
+	spin_lock_bh(&tn->lock);
+	sr = tproxy2_own(tn, sk);
+	err = !sr ? -ENOENT : (!sr->faddr || sr->fport) ? -EINVAL : 0;
+	if (!err) {
+		a.faddr = sr->faddr;
+		a.proto = sr->proto;
+	}
+	spin_unlock_bh(&tn->lock);
+	if (err)
+		return err;
+
+	a.used = bitmap_zalloc(1 << 16, GFP_KERNEL);
+	if (!a.used)
+		return -ENOMEM;
+	nf_ct_iterate_cleanup_net(tproxy2_ct_ports, &iter);
+
+	inet_get_local_port_range(net, &low, &high);
+	range = high - low + 1;
+	offset = get_random_u32_below(range);
+
+	spin_lock_bh(&tn->lock);
+	t = tproxy2_tables(tn);
+	sr = tproxy2_own(tn, sk);
+	/* the socket may have changed its sockref meanwhile */
+	err = !sr ? -ENOENT : (sr->faddr != a.faddr || sr->fport) ? -EINVAL :
+	      -EADDRNOTAVAIL;
+	for (i = 0; err == -EADDRNOTAVAIL && i < range; i++) {
+		u16 port = low + (offset + i) % range;
+
+		if (test_bit(port, a.used) ||
+		    tproxy2_foreign_in_use(t, a.proto, a.faddr, htons(port), sr))
+			continue;
+		hlist_del_rcu(&sr->foreign_node);
+		WRITE_ONCE(sr->fport, htons(port));
+		tproxy2_hash_foreign_add(t, sr);
+		err = 0;
+	}
+	spin_unlock_bh(&tn->lock);
+	bitmap_free(a.used);
+	return err;
+}
+
+void tproxy2_sockref_release(struct sock *sk)
+{
+	struct tproxy2_net *tn;
+	struct tproxy2_sockref *sr;
+
+	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP)
+		return;
+	tn = tproxy2_pernet(sock_net(sk));
+	if (!READ_ONCE(tn->count))
+		return;
+
+	spin_lock_bh(&tn->lock);
+	sr = tproxy2_own(tn, sk);
+	if (sr)
+		tproxy2_unlink(tn, sr);
+	spin_unlock_bh(&tn->lock);
+}
+
+/* ---- /proc/net/tproxy: proto local foreign remote flags ---- */
+
+static int tproxy2_proc_show(struct seq_file *seq, void *v)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(seq_file_single_net(seq));
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	int i;
+
+	spin_lock_bh(&tn->lock);
+	t = tproxy2_tables(tn);
+	for (i = 0; t && i < TPROXY2_HASH_SIZE; i++) {
+		hlist_for_each_entry(sr, &t->by_sk[i], owner_node) {
+			/* alive: it is released only under tn->lock */
+			const struct inet_sock *inet = inet_sk(sr->sk);
+			__be32 laddr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+			u32 flags = sr->flags;
+
+			if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+				flags |= ITP_APPLIED;
+			seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
+				   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
+				   &laddr, ntohs(sr->lport),
+				   &sr->faddr, ntohs(sr->fport),
+				   &sr->raddr, ntohs(sr->rport), flags);
+		}
+	}
+	spin_unlock_bh(&tn->lock);
+	return 0;
+}
+
+/* ---- namespaces ---- */
+
+static int __net_init tproxy2_net_init(struct net *net)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+
+	spin_lock_init(&tn->lock);
+	mutex_init(&tn->setup);
+	if (!proc_create_net_single("tproxy", 0444, net->proc_net,
+				    tproxy2_proc_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __net_exit tproxy2_net_pre_exit(struct net *net)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+
+	if (tn->ops)
+		tproxy2_unregister_lookups(net, tn->ops,
+					   ARRAY_SIZE(tproxy2_nat_ops));
+}
+
+static void __net_exit tproxy2_net_exit(struct net *net)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	struct tproxy2_sockref *sr;
+	struct hlist_node *tmp;
+	struct tproxy2_tables *t;
+	int i;
+
+	remove_proc_entry("tproxy", net->proc_net);
+	t = rcu_dereference_protected(tn->tables, 1);
+	if (!t)
+		return;
+
+	/* Only kernel sockets, which hold no namespace reference, can still
+	 * have sockrefs here; on module unload, any socket can.
+	 */
+	spin_lock_bh(&tn->lock);
+	for (i = 0; i < TPROXY2_HASH_SIZE; i++)
+		hlist_for_each_entry_safe(sr, tmp, &t->by_sk[i], owner_node)
+			tproxy2_unlink(tn, sr);
+	spin_unlock_bh(&tn->lock);
+
+	RCU_INIT_POINTER(tn->tables, NULL);
+	nf_ct_netns_put(net, NFPROTO_IPV4);
+	/* the NAT lookups went in pre_exit; readers are gone */
+	synchronize_rcu();
+	kvfree(t);
+	kfree(tn->ops);
+	tn->ops = NULL;
+}
+
+static struct pernet_operations tproxy2_net_ops = {
+	.init		= tproxy2_net_init,
+	.pre_exit	= tproxy2_net_pre_exit,
+	.exit		= tproxy2_net_exit,
+	.id		= &tproxy2_net_id,
+	.size		= sizeof(struct tproxy2_net),
+};
+
+int __init tproxy2_sockref_init(void)
+{
+	int err;
+
+	tproxy2_sockref_cache = KMEM_CACHE(tproxy2_sockref, SLAB_ACCOUNT);
+	if (!tproxy2_sockref_cache)
+		return -ENOMEM;
+	get_random_bytes(&tproxy2_hash_seed, sizeof(tproxy2_hash_seed));
+
+	err = register_pernet_subsys(&tproxy2_net_ops);
+	if (err)
+		kmem_cache_destroy(tproxy2_sockref_cache);
+	return err;
+}
+
+void tproxy2_sockref_fini(void)
+{
+	unregister_pernet_subsys(&tproxy2_net_ops);
+	rcu_barrier();	/* the sockrefs' kfree_rcu */
+	kmem_cache_destroy(tproxy2_sockref_cache);
+}

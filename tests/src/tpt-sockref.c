@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Drive the IP_TPROXY socket API step by step from the command line, so
+ * that shell tests can replay the exact call sequences of real proxies and
+ * check every errno.
+ *
+ * usage: tpt-sockref STEP...
+ * A step is a word and, for some, an argument.  A step may be followed by
+ * "=ERRNO" (e.g. =EINVAL): it must then fail with that errno; otherwise it
+ * must succeed.  The first step that does not do what it should ends the
+ * program with "FAIL: ..." and exit status 1.
+ *
+ *   tcp | udp            new socket, becomes the current one (#0, #1, ...)
+ *   use N                make socket #N current
+ *   reuse                SO_REUSEADDR
+ *   bind A:P             bind
+ *   listen               listen
+ *   accept               accept one connection; the new socket is current;
+ *                        prints "accepted peer=A:P local=A:P orig=A:P"
+ *   connect A:P          connect (non-blocking, waits up to 5 s)
+ *   send TEXT            send TEXT and a newline
+ *   recv                 read until EOF; prints "recv=TEXT"
+ *   recvline             read one line; prints "recv=TEXT"
+ *   shutdown             shutdown(SHUT_WR)
+ *   close                close the current socket
+ *   version V            setsockopt VERSION (hex)
+ *   getversion           prints "version=0x..."
+ *   assign A:P | unassign | alloc | connectop A:P
+ *   flags F              F: CONNECT|LISTEN|ESTABLISHED|ONCE|MARK|UNIDIR|APPLIED
+ *                        joined by '|', or a number
+ *   query                prints "query=A:P"
+ *   getflags             prints "flags=0x..."
+ *   expect-query A:P     QUERY must give A:P
+ *   expect-flags F       FLAGS must give F
+ *   rawset OP:LEN        setsockopt of an in_tproxy with op OP and optlen LEN
+ *   rawget OP:LEN        getsockopt likewise; prints "optlen=N"
+ *   getname              prints "local=A:P"
+ *   proc                 print /proc/net/tproxy
+ *   expect-proc N        /proc/net/tproxy must have N lines
+ *   dropcap              drop CAP_NET_ADMIN from this process
+ *   sleep MS             sleep
+ *   print TEXT           print TEXT
+ */
+#include "tpt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define MAXSOCK 64
+
+static int socks[MAXSOCK], nsocks, cur = -1;
+
+static const struct {
+	const char *name;
+	int err;
+} errnames[] = {
+	{ "EPERM", EPERM }, { "EINVAL", EINVAL }, { "EEXIST", EEXIST },
+	{ "EADDRINUSE", EADDRINUSE }, { "ENOENT", ENOENT },
+	{ "EADDRNOTAVAIL", EADDRNOTAVAIL }, { "EOPNOTSUPP", EOPNOTSUPP },
+	{ "EFAULT", EFAULT }, { "ECONNREFUSED", ECONNREFUSED },
+	{ "ETIMEDOUT", ETIMEDOUT }, { "ENOPROTOOPT", ENOPROTOOPT },
+	{ "EISCONN", EISCONN }, { "EAGAIN", EAGAIN },
+};
+
+static const struct {
+	const char *name;
+	unsigned int flag;
+} flagnames[] = {
+	{ "CONNECT", ITP_CONNECT }, { "LISTEN", ITP_LISTEN },
+	{ "ESTABLISHED", ITP_ESTABLISHED }, { "ONCE", ITP_ONCE },
+	{ "MARK", ITP_MARK }, { "APPLIED", ITP_APPLIED },
+	{ "UNIDIR", ITP_UNIDIR },
+};
+
+static const char *errname(int err)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].err == err)
+			return errnames[i].name;
+	return strerror(err);
+}
+
+static int errnum(const char *name)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (!strcmp(errnames[i].name, name))
+			return errnames[i].err;
+	fprintf(stderr, "unknown errno name %s\n", name);
+	exit(2);
+}
+
+static unsigned int parse_flags(const char *s)
+{
+	char buf[128], *tok, *save;
+	unsigned int flags = 0;
+
+	if (s[0] >= '0' && s[0] <= '9')
+		return strtoul(s, NULL, 0);
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(flagnames) / sizeof(flagnames[0]); i++)
+			if (!strcmp(flagnames[i].name, tok))
+				break;
+		if (i == sizeof(flagnames) / sizeof(flagnames[0])) {
+			fprintf(stderr, "unknown flag %s\n", tok);
+			exit(2);
+		}
+		flags |= flagnames[i].flag;
+	}
+	return flags;
+}
+
+static int fd(void)
+{
+	if (cur < 0) {
+		fprintf(stderr, "no socket yet\n");
+		exit(2);
+	}
+	return socks[cur];
+}
+
+static int tproxy_set(unsigned int op, const struct in_tproxy *in)
+{
+	struct in_tproxy itp = *in;
+
+	itp.op = op;
+	return setsockopt(fd(), SOL_IP, IP_TPROXY, &itp, sizeof(itp)) ? -errno : 0;
+}
+
+static int tproxy_get(unsigned int op, struct in_tproxy *itp)
+{
+	socklen_t len = sizeof(*itp);
+
+	memset(itp, 0, sizeof(*itp));
+	itp->op = op;
+	if (getsockopt(fd(), SOL_IP, IP_TPROXY, itp, &len))
+		return -errno;
+	if (len != sizeof(*itp)) {
+		printf("FAIL: getsockopt optlen %u, not %zu\n", len, sizeof(*itp));
+		exit(1);
+	}
+	return 0;
+}
+
+static void addr_arg(const char *s, struct in_tproxy *itp)
+{
+	struct sockaddr_in sin;
+
+	tpt_parse_addr(s, &sin, 0);
+	itp->v.addr.faddr = sin.sin_addr;
+	itp->v.addr.fport = sin.sin_port;
+}
+
+static const char *fmt_tproxy_addr(const struct in_tproxy *itp)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr = itp->v.addr.faddr,
+		.sin_port = itp->v.addr.fport,
+	};
+
+	return tpt_fmt(&sin);
+}
+
+static int drop_net_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[CAP_NET_ADMIN / 32].effective &= ~(1u << (CAP_NET_ADMIN % 32));
+	d[CAP_NET_ADMIN / 32].permitted &= ~(1u << (CAP_NET_ADMIN % 32));
+	d[CAP_NET_ADMIN / 32].inheritable &= ~(1u << (CAP_NET_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+static int new_socket(int type)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int s = socket(AF_INET, type, 0);
+
+	if (s < 0)
+		return -errno;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (nsocks == MAXSOCK) {
+		fprintf(stderr, "too many sockets\n");
+		exit(2);
+	}
+	socks[nsocks] = s;
+	cur = nsocks++;
+	return 0;
+}
+
+/* Run one step; returns 0 or -errno.  *used: how many arguments it took. */
+static int step(char **argv, int *used)
+{
+	const char *w = argv[0], *arg = argv[1];
+	struct in_tproxy itp = { 0 };
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char buf[4096];
+	int one = 1, err;
+
+	*used = 1;
+#define NEED_ARG() do { if (!arg) { fprintf(stderr, "%s needs an argument\n", w); exit(2); } *used = 2; } while (0)
+
+	if (!strcmp(w, "tcp"))
+		return new_socket(SOCK_STREAM);
+	if (!strcmp(w, "udp"))
+		return new_socket(SOCK_DGRAM);
+	if (!strcmp(w, "use")) {
+		NEED_ARG();
+		cur = atoi(arg);
+		return 0;
+	}
+	if (!strcmp(w, "reuse"))
+		return setsockopt(fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ? -errno : 0;
+	if (!strcmp(w, "bind")) {
+		NEED_ARG();
+		tpt_parse_addr(arg, &sin, 0);
+		return bind(fd(), (struct sockaddr *)&sin, sizeof(sin)) ? -errno : 0;
+	}
+	if (!strcmp(w, "listen"))
+		return listen(fd(), 16) ? -errno : 0;
+	if (!strcmp(w, "accept")) {
+		struct sockaddr_in peer, local, orig;
+		socklen_t pl = sizeof(peer), ll = sizeof(local), ol = sizeof(orig);
+		int c = accept(fd(), (struct sockaddr *)&peer, &pl);
+
+		if (c < 0)
+			return -errno;
+		getsockname(c, (struct sockaddr *)&local, &ll);
+		if (getsockopt(c, SOL_IP, SO_ORIGINAL_DST, &orig, &ol))
+			memset(&orig, 0, sizeof(orig));
+		printf("accepted peer=%s ", tpt_fmt(&peer));
+		printf("local=%s ", tpt_fmt(&local));
+		printf("orig=%s\n", tpt_fmt(&orig));
+		socks[nsocks] = c;
+		cur = nsocks++;
+		return 0;
+	}
+	if (!strcmp(w, "connect")) {
+		NEED_ARG();
+		tpt_parse_addr(arg, &sin, -1);
+		return tpt_connect(fd(), &sin, 5);
+	}
+	if (!strcmp(w, "send")) {
+		NEED_ARG();
+		snprintf(buf, sizeof(buf), "%s\n", arg);
+		return send(fd(), buf, strlen(buf), 0) < 0 ? -errno : 0;
+	}
+	if (!strcmp(w, "recv") || !strcmp(w, "recvline")) {
+		ssize_t n, got = 0;
+
+		if (!strcmp(w, "recvline")) {
+			got = tpt_read_line(fd(), buf, sizeof(buf));
+			if (got < 0)
+				return -errno;
+		} else {
+			while ((n = read(fd(), buf + got, sizeof(buf) - 1 - got)) > 0)
+				got += n;
+			if (n < 0 && !got)
+				return -errno;
+			buf[got] = '\0';
+		}
+		printf("recv=%s%s", buf, got && buf[got - 1] == '\n' ? "" : "\n");
+		return 0;
+	}
+	if (!strcmp(w, "shutdown"))
+		return shutdown(fd(), SHUT_WR) ? -errno : 0;
+	if (!strcmp(w, "close"))
+		return close(fd()) ? -errno : 0;
+	if (!strcmp(w, "getname")) {
+		if (getsockname(fd(), (struct sockaddr *)&sin, &sl))
+			return -errno;
+		printf("local=%s\n", tpt_fmt(&sin));
+		return 0;
+	}
+	if (!strcmp(w, "version")) {
+		NEED_ARG();
+		itp.v.version = strtoul(arg, NULL, 16);
+		return tproxy_set(TPROXY_VERSION, &itp);
+	}
+	if (!strcmp(w, "getversion")) {
+		err = tproxy_get(TPROXY_VERSION, &itp);
+		if (!err)
+			printf("version=0x%08x\n", itp.v.version);
+		return err;
+	}
+	if (!strcmp(w, "assign")) {
+		NEED_ARG();
+		addr_arg(arg, &itp);
+		return tproxy_set(TPROXY_ASSIGN, &itp);
+	}
+	if (!strcmp(w, "unassign"))
+		return tproxy_set(TPROXY_UNASSIGN, &itp);
+	if (!strcmp(w, "alloc"))
+		return tproxy_set(TPROXY_ALLOC, &itp);
+	if (!strcmp(w, "connectop")) {
+		NEED_ARG();
+		addr_arg(arg, &itp);
+		return tproxy_set(TPROXY_CONNECT, &itp);
+	}
+	if (!strcmp(w, "flags")) {
+		NEED_ARG();
+		itp.v.flags = parse_flags(arg);
+		return tproxy_set(TPROXY_FLAGS, &itp);
+	}
+	if (!strcmp(w, "query") || !strcmp(w, "expect-query")) {
+		err = tproxy_get(TPROXY_QUERY, &itp);
+		if (err)
+			return err;
+		printf("query=%s\n", fmt_tproxy_addr(&itp));
+		if (!strcmp(w, "expect-query")) {
+			NEED_ARG();
+			if (strcmp(fmt_tproxy_addr(&itp), arg)) {
+				printf("FAIL: QUERY gave %s, not %s\n", fmt_tproxy_addr(&itp), arg);
+				exit(1);
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(w, "getflags") || !strcmp(w, "expect-flags")) {
+		err = tproxy_get(TPROXY_FLAGS, &itp);
+		if (err)
+			return err;
+		printf("flags=0x%08x\n", itp.v.flags);
+		if (!strcmp(w, "expect-flags")) {
+			NEED_ARG();
+			if (itp.v.flags != parse_flags(arg)) {
+				printf("FAIL: FLAGS gave 0x%x, not %s\n", itp.v.flags, arg);
+				exit(1);
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(w, "rawset") || !strcmp(w, "rawget")) {
+		socklen_t len;
+
+		NEED_ARG();
+		memset(buf, 0, sizeof(buf));
+		((struct in_tproxy *)buf)->op = strtoul(arg, NULL, 0);
+		len = atoi(strchr(arg, ':') ? strchr(arg, ':') + 1 : "12");
+		if (!strcmp(w, "rawset"))
+			return setsockopt(fd(), SOL_IP, IP_TPROXY, buf, len) ? -errno : 0;
+		if (getsockopt(fd(), SOL_IP, IP_TPROXY, buf, &len))
+			return -errno;
+		printf("optlen=%u\n", len);
+		return 0;
+	}
+	if (!strcmp(w, "proc") || !strcmp(w, "expect-proc")) {
+		FILE *f = fopen("/proc/net/tproxy", "r");
+		int lines = 0;
+
+		if (!f)
+			return -errno;
+		while (fgets(buf, sizeof(buf), f)) {
+			printf("proc: %s", buf);
+			lines++;
+		}
+		fclose(f);
+		if (!strcmp(w, "expect-proc")) {
+			NEED_ARG();
+			if (lines != atoi(arg)) {
+				printf("FAIL: /proc/net/tproxy has %d lines, not %s\n", lines, arg);
+				exit(1);
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(w, "dropcap"))
+		return drop_net_admin();
+	if (!strcmp(w, "sleep")) {
+		NEED_ARG();
+		usleep(atoi(arg) * 1000);
+		return 0;
+	}
+	if (!strcmp(w, "print")) {
+		NEED_ARG();
+		printf("%s\n", arg);
+		return 0;
+	}
+	fprintf(stderr, "unknown step %s\n", w);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc;) {
+		const char *expect = NULL;
+		int used, err;
+
+		err = step(&argv[i], &used);
+		if (i + used < argc && argv[i + used][0] == '=')
+			expect = argv[i + used] + 1;
+		if (expect) {
+			if (err != -errnum(expect)) {
+				printf("FAIL: %s %s: %s, expected %s\n", argv[i],
+				       used > 1 ? argv[i + 1] : "",
+				       err ? errname(-err) : "success", expect);
+				return 1;
+			}
+			printf("%s %s: %s as expected\n", argv[i], used > 1 ? argv[i + 1] : "", expect);
+			used++;
+		} else if (err) {
+			printf("FAIL: %s %s: %s\n", argv[i], used > 1 ? argv[i + 1] : "",
+			       errname(-err));
+			return 1;
+		}
+		i += used;
+	}
+	return 0;
+}
