@@ -26,9 +26,9 @@ CFLAGS		?= -O2 -g
 WFLAGS		:= -Wall -Wextra -Wno-unused-parameter
 UAPI		:= -I$(TOP)/include/uapi
 
-TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref
+TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
-EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so
+EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
 .PHONY: all deps kernel userspace check patch clean distclean
 all: kernel userspace
@@ -52,7 +52,17 @@ $(UML)/linux: $(UML)/.config $(B)/.assembled
 	$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) -j$(JOBS) linux
 	@touch $@
 
-userspace: $(EXTENSIONS) $(TEST_BINS)
+TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
+
+userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS)
+
+$(BIN)/tproxy-relay: tools/tproxy-relay.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
+
+$(BIN)/tproxy-conntrack: tools/tproxy-conntrack.c | $(B)/.deps
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $< -lnetfilter_conntrack
 
 $(XTLIBDIR)/libipt_%.so: extensions/libipt_%.c include/uapi/linux/netfilter_ipv4/*.h | $(B)/.deps
 	@mkdir -p $(XTLIBDIR)

@@ -4,16 +4,18 @@
  *
  *  - TPROXY 2.0 in the "tproxy" table (kernel revision 2):
  *	-j TPROXY --on-port PORT [--on-ip ADDR]
- *  - mainline TPROXY v4 in the mangle table (kernel revision 1), which this
- *    file has to speak too, because libxtables loads one "TPROXY" extension
- *    per program and does not know the table when it picks one:
+ *  - mainline TPROXY v4 in the mangle table (kernel revision 1):
  *	-j TPROXY --on-port PORT [--on-ip ADDR] --tproxy-mark VALUE[/MASK]
  *
- * --tproxy-mark is what tells them apart: only mainline's target marks.
+ * This file has to speak both because libxtables loads one "TPROXY"
+ * extension per program and does not know the table when it parses a rule.
+ * --tproxy-mark is what tells them apart: only mainline's target marks, and
  * iptables-save prints mainline rules with their mark, so a save/restore
  * round trip gives back the same revision.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +29,19 @@ enum {
 	O_MARK,
 };
 
-/* What the options said, until the final check knows the layout. */
+/* What the options said, until the final check fills in the layout. */
 struct tproxy_udata {
 	uint16_t port;		/* network order */
 	struct in_addr addr;
 	uint32_t mark, mask;
+	bool mainline;		/* --tproxy-mark seen */
 };
 
 #define TPROXY_V1_REVISION	1
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 static const struct xt_option_entry tproxy_tg_opts[] = {
-	{.name = "on-port", .id = O_ON_PORT, .type = XTTYPE_PORT,
-	 .flags = XTOPT_MAND | XTOPT_NBO},
+	{.name = "on-port", .id = O_ON_PORT, .type = XTTYPE_STRING,
+	 .flags = XTOPT_MAND},
 	{.name = "on-ip", .id = O_ON_IP, .type = XTTYPE_HOST},
 	{.name = "tproxy-mark", .id = O_MARK, .type = XTTYPE_MARKMASK32},
 	XTOPT_TABLEEND,
@@ -65,20 +67,40 @@ static struct xt_entry_target *tproxy_entry(const void *data)
 					  offsetof(struct xt_entry_target, data));
 }
 
-/* Turn the TPROXY 2.0 target being built into mainline's revision 1. */
-static void tproxy_to_mainline(struct xt_entry_target **tp)
+/* Give the target being built the layout of the revision the rule needs. */
+static void tproxy_set_revision(struct xt_entry_target **tp, uint8_t revision)
 {
-	size_t size = XT_ALIGN(sizeof(struct xt_entry_target)) +
-		      XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1));
+	size_t info = revision == IPT_TPROXY_REVISION ?
+		      sizeof(struct ipt_tproxy_target_info) :
+		      sizeof(struct xt_tproxy_target_info_v1);
+	size_t size = XT_ALIGN(sizeof(struct xt_entry_target)) + XT_ALIGN(info);
 	struct xt_entry_target *t = *tp;
 
-	if (t->u.user.revision == TPROXY_V1_REVISION)
+	if (t->u.user.revision == revision && t->u.target_size == size)
 		return;
 	t = xtables_realloc(t, size);
 	memset(t->data, 0, size - XT_ALIGN(sizeof(struct xt_entry_target)));
 	t->u.target_size = size;
-	t->u.user.revision = TPROXY_V1_REVISION;
+	t->u.user.revision = revision;
 	*tp = t;
+}
+
+/* A number from 0 to 65535 or a service name; libxtables' XTTYPE_PORT
+ * silently takes numbers modulo 65536.
+ */
+static uint16_t tproxy_parse_port(const char *arg)
+{
+	unsigned int port;
+	int service;
+
+	if (xtables_strtoui(arg, NULL, &port, 0, UINT16_MAX))
+		return htons(port);
+	service = xtables_service_to_port(arg, NULL);
+	if (service < 0 || arg[0] == '-' || (arg[0] >= '0' && arg[0] <= '9'))
+		xtables_error(PARAMETER_PROBLEM,
+			      "TPROXY: --on-port \"%s\" is not a port (0-65535) or a service name",
+			      arg);
+	return htons(service);
 }
 
 static void tproxy_tg_parse(struct xt_option_call *cb)
@@ -88,7 +110,7 @@ static void tproxy_tg_parse(struct xt_option_call *cb)
 	xtables_option_parse(cb);
 	switch (cb->entry->id) {
 	case O_ON_PORT:
-		u->port = cb->val.port;
+		u->port = tproxy_parse_port(cb->arg);
 		break;
 	case O_ON_IP:
 		u->addr = cb->val.haddr.in;
@@ -96,9 +118,11 @@ static void tproxy_tg_parse(struct xt_option_call *cb)
 	case O_MARK:
 		u->mark = cb->val.mark;
 		u->mask = cb->val.mask;
-		tproxy_to_mainline(cb->target);
+		u->mainline = true;
 		break;
 	}
+	tproxy_set_revision(cb->target, u->mainline ? TPROXY_V1_REVISION :
+						      IPT_TPROXY_REVISION);
 }
 
 static void tproxy_tg_check(struct xt_fcheck_call *cb)
@@ -192,7 +216,7 @@ static struct xtables_target tproxy_tg_reg[] = {
 		.x6_options	= tproxy_tg_opts,
 	},
 	{
-		/* a kernel without TPROXY 2.0: mainline's target only */
+		/* mainline's, for its rules in mangle (and kernels without TPROXY 2.0) */
 		.name		= "TPROXY",
 		.revision	= TPROXY_V1_REVISION,
 		.family		= NFPROTO_IPV4,
@@ -211,5 +235,14 @@ static struct xtables_target tproxy_tg_reg[] = {
 
 static __attribute__((constructor)) void tproxy_tg_ldr(void)
 {
-	xtables_register_targets(tproxy_tg_reg, ARRAY_SIZE(tproxy_tg_reg));
+	/* libxtables lists only the best revision the kernel supports of
+	 * the extensions registered at one time, and prints rules of any
+	 * other revision as "[unsupported revision]".  Registering the
+	 * second revision after the first was taken lists both, so that
+	 * tproxy and mangle rules both print.
+	 */
+	xtables_register_target(&tproxy_tg_reg[0]);
+	xtables_find_target("TPROXY", XTF_DONT_LOAD);
+	xtables_register_target(&tproxy_tg_reg[1]);
+	xtables_find_target("TPROXY", XTF_DONT_LOAD);
 }

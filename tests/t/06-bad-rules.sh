@@ -29,7 +29,7 @@ bad "invalid argument" -t nat -A PREROUTING -p tcp -j TPROXY --on-port 3128
 bad "on-port.*must be specified" -t tproxy -A PREROUTING -p tcp -j TPROXY
 bad "on-port" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 70000
 bad "on-port" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port -1
-bad "host/network.*not found\|bad\|invalid" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 300.1.2.3
+bad "not known\|not found\|invalid" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 300.1.2.3
 bad "unicast" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 224.0.0.1
 bad "invalid argument" -t tproxy -A PREROUTING -j TPROXY --on-port 3128
 bad "invalid argument" -t tproxy -A PREROUTING -p icmp -j TPROXY --on-port 3128

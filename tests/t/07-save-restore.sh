@@ -12,7 +12,12 @@ ipt $R -t tproxy -A PREROUTING -s 192.0.2.0/24 -p tcp -j TPROXY --on-port 8080 -
 ipt $R -t tproxy -A OUTPUT -p tcp -d 198.51.100.2 --dport 21 -j TPROXY --on-port 2121 || fail r4
 ipt $R -t mangle -A PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3129 --tproxy-mark 0x1/0xff || fail r5
 
-strip() { grep -v '^#' "$1" | sed 's/\[[0-9]*:[0-9]*\]//'; }
+# per table: iptables-save lists tables in the order they came to be
+strip() {
+	for tbl in tproxy mangle; do
+		sed -n "/^\*$tbl\$/,/^COMMIT/p" "$1" | sed 's/\[[0-9]*:[0-9]*\]//'
+	done
+}
 in_r iptables-legacy-save >$T/save1 || fail "save"
 cat $T/save1
 grep -q -- "-A OUTPUT -d 198.51.100.2/32 -p tcp -m tcp --dport 21 -j TPROXY --on-port 2121$" $T/save1 ||
@@ -24,6 +29,7 @@ ipt $R -t mangle -F
 in_r iptables-legacy-restore <$T/save1 || fail "restore"
 in_r iptables-legacy-save >$T/save2
 strip $T/save1 >$T/a
+grep -q -- "--tproxy-mark 0x1/0xff" $T/a && grep -q -- "--on-port 2121" $T/a || fail "the saved rules are not all there"
 strip $T/save2 >$T/b
 diff -u $T/a $T/b || fail "rules differ after save/restore"
 

@@ -13,16 +13,14 @@ wait_listen $S 80
 for bindaddr in $ROUTER_SIP 0.0.0.0; do
 	log "outgoing socket bound to $bindaddr"
 	bg $R $T/proxy-$bindaddr $BIN/tpt-proxy -n 1 -s squid -B $bindaddr:0 0.0.0.0:3128
+	proxy=$!
 	wait_listen $R 3128
 	in_c $BIN/tpt-client $SERVER_IP:80 squid-$bindaddr >$T/reply || fail "no answer (bind $bindaddr)"
 	cat $T/proxy-$bindaddr $T/reply
 	expect_in $T/reply "SERVER peer=$CLIENT_IP:[0-9]* .*said=squid-$bindaddr" \
 		"the server did not see the client's address (bind $bindaddr)"
 	expect_in $T/proxy-$bindaddr "orig=$SERVER_IP:80" "SO_ORIGINAL_DST"
-	wait
-	PIDS=""
-	bg $S $T/srv $BIN/tpt-server $SERVER_IP:80
-	wait_listen $S 80
+	wait $proxy
 	in_r cat /proc/net/tproxy >$T/proc
 	[ ! -s $T/proc ] || { cat $T/proc; fail "sockrefs left after the proxy exited"; }
 done

@@ -42,16 +42,18 @@ run tcp bind 203.0.113.1:0 assign 192.0.2.9:0 flags CONNECT \
 
 log "ALLOC: only for a foreign address without a port; exhaustion"
 in_r sysctl -qw net.ipv4.ip_local_port_range="40000 40001"
-run tcp bind 203.0.113.1:0 assign 0.0.0.0:0 alloc =EINVAL \
-	tcp bind 203.0.113.1:0 assign 192.0.2.9:5 alloc =EINVAL expect-query 192.0.2.9:5 \
-	tcp bind 203.0.113.1:0 assign 192.0.2.9:0 alloc \
-	tcp bind 203.0.113.1:0 assign 192.0.2.9:0 alloc \
-	tcp bind 203.0.113.1:0 assign 192.0.2.9:0 alloc =EADDRNOTAVAIL expect-query 192.0.2.9:0 \
+# (the local ports are outside the tiny range)
+run tcp bind 203.0.113.1:5001 assign 0.0.0.0:0 alloc =EINVAL \
+	tcp bind 203.0.113.1:5002 assign 192.0.2.9:5 alloc =EINVAL expect-query 192.0.2.9:5 \
+	tcp bind 203.0.113.1:5003 assign 192.0.2.9:0 alloc \
+	tcp bind 203.0.113.1:5004 assign 192.0.2.9:0 alloc \
+	tcp bind 203.0.113.1:5005 assign 192.0.2.9:0 alloc =EADDRNOTAVAIL expect-query 192.0.2.9:0 \
 	use 2 query use 3 query
 p1=$(sed -n 's/^query=192.0.2.9:\(4000[01]\)$/\1/p' $T/out | sort -u | wc -l)
 [ "$p1" = 2 ] || fail "ALLOC did not hand out the two ports of the range once each"
 
 log "UNASSIGN, then a new ASSIGN"
+in_r sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
 run tcp bind 203.0.113.1:0 assign 192.0.2.9:7 unassign query =ENOENT expect-proc 0 \
 	assign 192.0.2.9:8 expect-query 192.0.2.9:8 expect-proc 1
 

@@ -29,7 +29,12 @@
  * @proto: IPPROTO_TCP or IPPROTO_UDP
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
  * @used: bit 0 set once an ITP_ONCE sockref has been applied
+ * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
+ *	struct tproxy2_ct; each holds a reference to its conntrack
+ * @dead: unlinked; no conntrack may join @cts any more
  * @rcu: for freeing after readers are done
+ *
+ * @cts and @dead are protected by the namespace's lock.
  */
 struct tproxy2_sockref {
 	struct hlist_node	owner_node;
@@ -45,10 +50,24 @@ struct tproxy2_sockref {
 	u8			proto;
 	u32			flags;
 	unsigned long		used;
+	struct list_head	cts;
+	bool			dead;
 	struct rcu_head		rcu;
 };
 
 #define TPROXY2_USED_BIT	0
+
+struct nf_conn;
+
+/**
+ * nf_tproxy2_mark_ct - mark a connection as tproxied
+ * @net: its namespace
+ * @ct: the connection, whose NAT mapping TPROXY 2.0 just set up
+ *
+ * Sets IPS_TPROXY, and lets the namespace know that sockets closing in it
+ * may take tproxied conntracks with them.
+ */
+void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct);
 
 int tproxy2_sockref_init(void);
 void tproxy2_sockref_fini(void);

@@ -20,6 +20,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
+#include <net/netfilter/nf_tproxy2.h>
 
 static unsigned int
 tproxy2_tg(struct sk_buff *skb, const struct xt_action_param *par)
@@ -41,7 +42,8 @@ tproxy2_tg(struct sk_buff *skb, const struct xt_action_param *par)
 		range.flags |= NF_NAT_RANGE_MAP_IPS;
 		range.min_addr.ip = info->laddr;
 		range.max_addr.ip = info->laddr;
-		verdict = nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+		verdict = nf_nat_setup_info_flags(ct, &range, NF_NAT_MANIP_DST,
+						  NF_NAT_SETUP_NO_HELPER);
 	} else {
 		/* REDIRECT's choice: the primary address of the incoming
 		 * interface, or loopback for locally generated packets.
@@ -51,7 +53,9 @@ tproxy2_tg(struct sk_buff *skb, const struct xt_action_param *par)
 
 	if (verdict == NF_ACCEPT) {
 		ct = nf_ct_get(skb, &ctinfo);
-		set_bit(IPS_TPROXY_BIT, &ct->status);
+		/* the proxy speaks the protocol: NAT helpers keep off */
+		set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
+		nf_tproxy2_mark_ct(xt_net(par), ct);
 	}
 	return verdict;
 }

@@ -29,6 +29,8 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
 #include <net/netfilter/nf_tproxy2.h>
@@ -36,6 +38,20 @@
 #define TPROXY2_HASH_BITS	12
 #define TPROXY2_HASH_SIZE	(1 << TPROXY2_HASH_BITS)
 #define ITP_MODES		(ITP_CONNECT | ITP_LISTEN | ITP_ESTABLISHED)
+
+/* An owned conntrack does not time out while its socket lives... */
+#define TPROXY2_PINNED		(INT_MAX / 2)
+/* ...and goes this long after the socket's release: time for the closing
+ * handshake to pass through the mapping.  A new mapping that needs its
+ * tuple before then takes it over at once.
+ */
+#define TPROXY2_GRACE		HZ
+
+/* A conntrack a sockref created and owns */
+struct tproxy2_ct {
+	struct list_head	list;
+	struct nf_conn		*ct;
+};
 
 struct tproxy2_tables {
 	struct hlist_head	by_sk[TPROXY2_HASH_SIZE];
@@ -50,6 +66,7 @@ struct tproxy2_tables {
  * @tables: allocated with the namespace's first sockref
  * @ops: the NAT lookups, registered with @tables
  * @count: number of sockrefs, so that the empty case costs one read
+ * @tproxied: a connection was tproxied here; closing sockets look for theirs
  */
 struct tproxy2_net {
 	spinlock_t			lock;
@@ -57,6 +74,7 @@ struct tproxy2_net {
 	struct tproxy2_tables __rcu	*tables;
 	struct nf_hook_ops		*ops;
 	unsigned int			count;
+	bool				tproxied;
 };
 
 static unsigned int tproxy2_net_id __read_mostly;
@@ -123,14 +141,114 @@ static void tproxy2_hash_foreign_add(struct tproxy2_tables *t,
 								       sr->fport)]);
 }
 
-static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
+void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+
+	set_bit(IPS_TPROXY_BIT, &ct->status);
+	if (!READ_ONCE(tn->tproxied))
+		WRITE_ONCE(tn->tproxied, true);
+}
+EXPORT_SYMBOL_GPL(nf_tproxy2_mark_ct);
+
+/* The socket of a tproxied connection went: the conntrack follows once the
+ * closing handshake had its grace time.
+ */
+static void tproxy2_ct_expire(struct nf_conn *ct)
+{
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	if (nf_ct_is_confirmed(ct))
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_GRACE);
+	else
+		WRITE_ONCE(ct->timeout, TPROXY2_GRACE);
+}
+
+/* Let go of conntracks a sockref owned: delete them now, or (@grace) when
+ * the grace time is over.  Called without the namespace's lock.
+ */
+static void tproxy2_put_cts(struct list_head *cts, bool grace)
+{
+	struct tproxy2_ct *tc, *tmp;
+
+	list_for_each_entry_safe(tc, tmp, cts, list) {
+		struct nf_conn *ct = tc->ct;
+
+		clear_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+		if (grace)
+			tproxy2_ct_expire(ct);
+		else
+			nf_ct_delete(ct, 0, 0);
+		nf_ct_put(ct);
+		list_del(&tc->list);
+		kfree(tc);
+	}
+}
+
+/* Caller holds tn->lock; the sockref's conntracks move to @cts. */
+static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
+			   struct list_head *cts)
 {
 	hlist_del_rcu(&sr->owner_node);
 	hlist_del_rcu(&sr->local_node);
 	if (!hlist_unhashed(&sr->foreign_node))
 		hlist_del_rcu(&sr->foreign_node);
+	sr->dead = true;
+	list_splice_init(&sr->cts, cts);
 	WRITE_ONCE(tn->count, tn->count - 1);
 	kfree_rcu(sr, rcu);
+}
+
+/* The packet path: @sr created @ct, which is to live as long as @sr's
+ * socket.  Without memory, it is simply not owned.
+ */
+static void tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
+			   struct nf_conn *ct)
+{
+	struct tproxy2_ct *tc = kmalloc(sizeof(*tc), GFP_ATOMIC);
+
+	if (!tc)
+		return;
+	spin_lock_bh(&tn->lock);
+	if (sr->dead) {
+		spin_unlock_bh(&tn->lock);
+		kfree(tc);
+		return;
+	}
+	nf_conntrack_get(&ct->ct_general);
+	tc->ct = ct;
+	list_add(&tc->list, &sr->cts);
+	/* unconfirmed: the timeout is still relative */
+	WRITE_ONCE(ct->timeout, TPROXY2_PINNED);
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+	spin_unlock_bh(&tn->lock);
+}
+
+/* A conntrack a released sockref left in its grace time holds the tuple a
+ * new mapping needs: the new one wins.
+ */
+static void tproxy2_reclaim(struct nf_conn *ct, __be32 faddr, __be16 fport)
+{
+	const struct nf_conntrack_tuple *orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= orig->dst.u3.ip,
+		.src.u.all	= orig->dst.u.all,
+		.dst.u3.ip	= faddr,
+		.dst.u.all	= fport,
+		.dst.protonum	= orig->dst.protonum,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *old;
+
+	h = nf_conntrack_find_get(nf_ct_net(ct), nf_ct_zone(ct), &tuple);
+	if (!h)
+		return;
+	old = nf_ct_tuplehash_to_ctrack(h);
+	if (old != ct && test_bit(IPS_TPROXY_BIT, &old->status) &&
+	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &old->status))
+		nf_ct_kill(old);
+	nf_ct_put(old);
 }
 
 /* ---- packet path ---- */
@@ -208,15 +326,18 @@ tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
 }
 
 static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
-				const struct tproxy2_sockref *sr, u32 flags,
+				struct tproxy2_sockref *sr, u32 flags,
 				const struct nf_hook_state *state)
 {
+	struct tproxy2_net *tn = tproxy2_pernet(state->net);
 	struct nf_nat_range2 range = {};
 	unsigned int verdict;
 
 	/* A mark-only sockref, or ITP_MARK: no translation */
 	if (!sr->faddr || (flags & ITP_MARK)) {
-		set_bit(IPS_TPROXY_BIT, &ct->status);
+		nf_tproxy2_mark_ct(state->net, ct);
+		if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
+			tproxy2_own_ct(tn, sr, ct);
 		return NF_ACCEPT;
 	}
 
@@ -228,8 +349,10 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 			range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
 			range.min_proto.all = READ_ONCE(sr->fport);
 			range.max_proto.all = range.min_proto.all;
+			tproxy2_reclaim(ct, sr->faddr, range.min_proto.all);
 		}
-		verdict = nf_nat_setup_info(ct, &range, NF_NAT_MANIP_SRC);
+		verdict = nf_nat_setup_info_flags(ct, &range, NF_NAT_MANIP_SRC,
+						  NF_NAT_SETUP_NO_HELPER);
 	} else {
 		range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
 		range.min_proto.all = sr->lport;
@@ -238,16 +361,24 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 			range.flags |= NF_NAT_RANGE_MAP_IPS;
 			range.min_addr.ip = sr->laddr;
 			range.max_addr.ip = sr->laddr;
-			verdict = nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+			verdict = nf_nat_setup_info_flags(ct, &range,
+							  NF_NAT_MANIP_DST,
+							  NF_NAT_SETUP_NO_HELPER);
 		} else {
 			/* bound to any address: where REDIRECT would go */
 			verdict = nf_nat_redirect_ipv4(skb, &range, state->hook);
+			if (verdict == NF_ACCEPT)
+				set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
 		}
 	}
 
-	if (verdict == NF_ACCEPT)
-		set_bit(IPS_TPROXY_BIT, &ct->status);
-	return verdict;
+	if (verdict != NF_ACCEPT)
+		return verdict;
+	nf_tproxy2_mark_ct(state->net, ct);
+	/* A LISTEN socket's connections belong to the sockets it accepts */
+	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
+		tproxy2_own_ct(tn, sr, ct);
+	return NF_ACCEPT;
 }
 
 /* NAT lookup: run by the NAT core for the first packet of a connection */
@@ -413,6 +544,7 @@ int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 		goto out;
 	}
 
+	INIT_LIST_HEAD(&sr->cts);
 	sr->sk = sk;
 	sr->proto = sk->sk_protocol;
 	sr->laddr = inet->inet_rcv_saddr;
@@ -448,12 +580,14 @@ int tproxy2_sockref_unassign(struct sock *sk)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct tproxy2_sockref *sr;
+	LIST_HEAD(cts);
 
 	spin_lock_bh(&tn->lock);
 	sr = tproxy2_own(tn, sk);
 	if (sr)
-		tproxy2_unlink(tn, sr);
+		tproxy2_unlink(tn, sr, &cts);
 	spin_unlock_bh(&tn->lock);
+	tproxy2_put_cts(&cts, false);
 	return sr ? 0 : -ENOENT;
 }
 
@@ -461,6 +595,7 @@ int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct tproxy2_sockref *sr;
+	LIST_HEAD(cts);
 	int err = 0;
 
 	spin_lock_bh(&tn->lock);
@@ -470,10 +605,13 @@ int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 	else if ((flags & ITP_ESTABLISHED) && !sr->raddr)
 		err = -EINVAL;	/* ESTABLISHED needs the peer from CONNECT */
 	if (!err) {
+		/* a new mode: what the old one created goes */
+		list_splice_init(&sr->cts, &cts);
 		WRITE_ONCE(sr->flags, flags);
 		clear_bit(TPROXY2_USED_BIT, &sr->used);
 	}
 	spin_unlock_bh(&tn->lock);
+	tproxy2_put_cts(&cts, false);
 	return err;
 }
 
@@ -596,22 +734,57 @@ int tproxy2_sockref_alloc_port(struct sock *sk)
 	return err;
 }
 
+/* A connected socket closes: if its connection was tproxied (by the table,
+ * or accepted through a LISTEN sockref), the conntrack goes with it.  Its
+ * reply direction is the socket's own view: local -> peer.
+ */
+static void tproxy2_release_conn(struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= inet->inet_saddr,
+		.src.u.all	= inet->inet_sport,
+		.dst.u3.ip	= inet->inet_daddr,
+		.dst.u.all	= inet->inet_dport,
+		.dst.protonum	= sk->sk_protocol,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+
+	if (!inet->inet_dport)
+		return;
+	h = nf_conntrack_find_get(sock_net(sk), &nf_ct_zone_dflt, &tuple);
+	if (!h)
+		return;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
+		tproxy2_ct_expire(ct);
+	nf_ct_put(ct);
+}
+
 void tproxy2_sockref_release(struct sock *sk)
 {
 	struct tproxy2_net *tn;
 	struct tproxy2_sockref *sr;
+	LIST_HEAD(cts);
 
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP)
 		return;
 	tn = tproxy2_pernet(sock_net(sk));
+	if (READ_ONCE(tn->tproxied))
+		tproxy2_release_conn(sk);
 	if (!READ_ONCE(tn->count))
 		return;
 
 	spin_lock_bh(&tn->lock);
 	sr = tproxy2_own(tn, sk);
 	if (sr)
-		tproxy2_unlink(tn, sr);
+		tproxy2_unlink(tn, sr, &cts);
 	spin_unlock_bh(&tn->lock);
+	/* the connection still has to close through the mapping */
+	tproxy2_put_cts(&cts, true);
 }
 
 /* ---- /proc/net/tproxy: proto local foreign remote flags ---- */
@@ -674,6 +847,7 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	struct tproxy2_sockref *sr;
 	struct hlist_node *tmp;
 	struct tproxy2_tables *t;
+	LIST_HEAD(cts);
 	int i;
 
 	remove_proc_entry("tproxy", net->proc_net);
@@ -687,8 +861,9 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	spin_lock_bh(&tn->lock);
 	for (i = 0; i < TPROXY2_HASH_SIZE; i++)
 		hlist_for_each_entry_safe(sr, tmp, &t->by_sk[i], owner_node)
-			tproxy2_unlink(tn, sr);
+			tproxy2_unlink(tn, sr, &cts);
 	spin_unlock_bh(&tn->lock);
+	tproxy2_put_cts(&cts, false);
 
 	RCU_INIT_POINTER(tn->tables, NULL);
 	nf_ct_netns_put(net, NFPROTO_IPV4);

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HAProxy's "usesrc client" in a tight loop: N times, a new socket bound to
+ * BIND_ADDR:0, ASSIGN(FOREIGN ip:port) -- always the same --,
+ * FLAGS(CONNECT|ONCE), connect to SERVER, one request and answer, close.
+ * Prints how many cycles failed, and the first failure; exit 1 if any did.
+ *
+ * usage: tpt-reuse N BIND_ADDR FOREIGN_ADDR:PORT SERVER_ADDR:PORT
+ */
+#include "tpt.h"
+
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static int cycle(int i, const struct sockaddr_in *bindaddr,
+		 const struct sockaddr_in *foreign, const struct sockaddr_in *server,
+		 char *why, size_t whylen)
+{
+	struct in_tproxy itp = { .op = TPROXY_ASSIGN };
+	struct timeval tv = { .tv_sec = 5 };
+	char buf[512];
+	int fd, err, one = 1;
+	ssize_t n;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (const struct sockaddr *)bindaddr, sizeof(*bindaddr)) < 0) {
+		snprintf(why, whylen, "bind: %m");
+		goto fail;
+	}
+	itp.v.addr.faddr = foreign->sin_addr;
+	itp.v.addr.fport = foreign->sin_port;
+	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)) < 0) {
+		snprintf(why, whylen, "ASSIGN: %m");
+		goto fail;
+	}
+	itp.op = TPROXY_FLAGS;
+	itp.v.flags = ITP_CONNECT | ITP_ONCE;
+	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)) < 0) {
+		snprintf(why, whylen, "FLAGS: %m");
+		goto fail;
+	}
+	err = tpt_connect(fd, server, 5);
+	if (err) {
+		snprintf(why, whylen, "connect: %s", strerror(-err));
+		goto fail;
+	}
+	snprintf(buf, sizeof(buf), "cycle-%d\n", i);
+	tpt_write_all(fd, buf, strlen(buf));
+	n = tpt_read_line(fd, buf, sizeof(buf));
+	if (n <= 0 || !strstr(buf, "said=cycle-")) {
+		snprintf(why, whylen, "no answer");
+		goto fail;
+	}
+	if (!strstr(buf, tpt_fmt(foreign))) {
+		snprintf(why, whylen, "the server saw: %s", buf);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in bindaddr, foreign, server;
+	char why[600] = "", first[640] = "";
+	int n, i, failed = 0;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: tpt-reuse N BIND_ADDR FOREIGN:PORT SERVER:PORT\n");
+		return 2;
+	}
+	n = atoi(argv[1]);
+	tpt_parse_addr(argv[2], &bindaddr, 0);
+	tpt_parse_addr(argv[3], &foreign, -1);
+	tpt_parse_addr(argv[4], &server, -1);
+	for (i = 0; i < n; i++) {
+		if (cycle(i, &bindaddr, &foreign, &server, why, sizeof(why))) {
+			if (!failed++)
+				snprintf(first, sizeof(first), "cycle %d: %s", i, why);
+		}
+	}
+	printf("%d cycles, %d failed%s%s\n", n, failed, failed ? "; first: " : "", first);
+	return failed ? 1 : 0;
+}
