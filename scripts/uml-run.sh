@@ -6,7 +6,7 @@
 set -u
 top=$1 kernel=$2 out=$3
 shift 3
-tests="$*"
+tests=$(echo "$*" | tr " " ",")
 timeout=${TPT_BOOT_TIMEOUT:-900}
 
 rm -rf "$out"

@@ -3,7 +3,8 @@
  * Test server: for each TCP connection, read one line and answer with the
  * peer and local addresses it saw.  Each peer is also logged on stdout.
  *
- * usage: tpt-server ADDR:PORT [count]
+ * usage: tpt-server [-w] ADDR:PORT [count]
+ *   -w  after answering, wait for the client to close first
  */
 #include "tpt.h"
 
@@ -12,15 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_in addr, peer, local;
-	int count, fd, one = 1;
+	int count, fd, one = 1, wait_close = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "-w")) {
+		wait_close = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: tpt-server ADDR:PORT [count]\n");
+		fprintf(stderr, "usage: tpt-server [-w] ADDR:PORT [count]\n");
 		return 2;
 	}
 	tpt_parse_addr(argv[1], &addr, -1);
@@ -47,6 +54,13 @@ int main(int argc, char **argv)
 		snprintf(reply, sizeof(reply), "SERVER peer=%s local=%s said=%s\n",
 			 tpt_fmt(&peer), tpt_fmt(&local), line);
 		tpt_write_all(c, reply, strlen(reply));
+		if (wait_close) {
+			struct timeval tv = { .tv_sec = 5 };
+
+			setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			while (read(c, line, sizeof(line)) > 0)
+				;
+		}
 		printf("peer=%s local=%s\n", tpt_fmt(&peer), tpt_fmt(&local));
 		fflush(stdout);
 		close(c);

@@ -5,7 +5,8 @@
 # a closed socket lingered).
 . ../lib.sh
 setup_topology
-bg $S $T/srv $BIN/tpt-server $SERVER_IP:80
+# the proxy closes first, as HAProxy does once the answer is relayed
+bg $S $T/srv $BIN/tpt-server -w $SERVER_IP:80
 wait_listen $S 80
 n=${TPT_REUSE_CYCLES:-1000}
 in_r $BIN/tpt-reuse $n $ROUTER_SIP:0 $CLIENT_IP:40000 $SERVER_IP:80 >$T/out 2>&1

@@ -11,7 +11,8 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t hostfs -o "$TPT_OUT" none /mnt
 ip link set lo up
 
-TPT_RESULTS=/mnt/results TPT_LOGS=/mnt/logs sh "$TPT_TOP/tests/run-guest.sh" $TPT_TESTS \
+# the kernel command line splits on spaces: the tests come comma-separated
+TPT_RESULTS=/mnt/results TPT_LOGS=/mnt/logs sh "$TPT_TOP/tests/run-guest.sh" $(echo "$TPT_TESTS" | tr "," " ") \
 	>/mnt/run-guest.log 2>&1
 
 # kmemleak reports objects only after two scans and a few seconds of age

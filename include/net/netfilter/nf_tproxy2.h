@@ -29,6 +29,8 @@
  * @proto: IPPROTO_TCP or IPPROTO_UDP
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
  * @used: bit 0 set once an ITP_ONCE sockref has been applied
+ * @once_daddr: where the socket's ITP_ONCE connection goes
+ * @once_dport: and its port
  * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
  *	struct tproxy2_ct; each holds a reference to its conntrack
  * @dead: unlinked; no conntrack may join @cts any more
@@ -50,6 +52,8 @@ struct tproxy2_sockref {
 	u8			proto;
 	u32			flags;
 	unsigned long		used;
+	__be32			once_daddr;
+	__be16			once_dport;
 	struct list_head	cts;
 	bool			dead;
 	struct rcu_head		rcu;

@@ -259,6 +259,24 @@ static bool tproxy2_take(struct tproxy2_sockref *sr, u32 flags)
 	return !(flags & ITP_ONCE) || !test_and_set_bit(TPROXY2_USED_BIT, &sr->used);
 }
 
+/* ITP_ONCE for the socket's own connections: the first destination only.
+ * Its conntrack may be made again (a SYN retransmitted after a reset), and
+ * that is still the same connection.
+ */
+static bool tproxy2_take_local(struct tproxy2_sockref *sr, u32 flags,
+			       __be32 daddr, __be16 dport)
+{
+	if (!(flags & ITP_ONCE))
+		return true;
+	if (!test_and_set_bit(TPROXY2_USED_BIT, &sr->used)) {
+		WRITE_ONCE(sr->once_daddr, daddr);
+		WRITE_ONCE(sr->once_dport, dport);
+		return true;
+	}
+	return READ_ONCE(sr->once_daddr) == daddr &&
+	       READ_ONCE(sr->once_dport) == dport;
+}
+
 /* A LISTEN (or ESTABLISHED) sockref for a new connection to daddr:dport */
 static struct tproxy2_sockref *
 tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
@@ -317,7 +335,7 @@ tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
 			continue;
 		if ((flags & ITP_ESTABLISHED) && !raddr)
 			continue;
-		if (!tproxy2_take(sr, flags))
+		if (!tproxy2_take_local(sr, flags, daddr, dport))
 			continue;
 		*flagsp = flags;
 		return sr;
