@@ -30,7 +30,7 @@ TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel userspace check patch clean distclean
+.PHONY: all deps kernel userspace check demo patch install clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -74,6 +74,34 @@ $(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h | $(B)/.deps
 
 check: all
 	@scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
+
+# The demo scenario (also part of make check), printed for a person.
+demo: all
+	@scripts/check.sh $(TOP) $(UML)/linux $(B)/demo 40-demo.sh >$(B)/demo.tap; rc=$$?; \
+	cat $(B)/demo/uml/logs/40-demo.log 2>/dev/null || cat $(B)/demo.tap; exit $$rc
+
+PREFIX		?= /usr/local
+XTABLES_SYSDIR	:= $(shell pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
+MAN_PAGES	:= man/ip_tproxy.7 man/tproxy-relay.8 $(B)/man/iptables-tproxy2.8
+
+$(B)/man/iptables-tproxy2.8: extensions/libipt_TPROXY.man extensions/libipt_tproxy.man scripts/mkman.sh
+	@mkdir -p $(B)/man
+	@scripts/mkman.sh $@ extensions/libipt_TPROXY.man extensions/libipt_tproxy.man
+
+# DESTDIR and PREFIX as usual.  The extensions go into the xtables lib dir,
+# and into $(PREFIX)/lib/xtables-tproxy2, to put first in XTABLES_LIBDIR:
+# the system's libxt_TPROXY.so is found before libipt_TPROXY.so otherwise.
+install: userspace $(B)/man/iptables-tproxy2.8
+	install -d $(DESTDIR)$(PREFIX)/include/linux/netfilter_ipv4
+	install -m 644 include/uapi/linux/netfilter_ipv4/*.h $(DESTDIR)$(PREFIX)/include/linux/netfilter_ipv4/
+	install -d $(DESTDIR)$(XTABLES_SYSDIR) $(DESTDIR)$(PREFIX)/lib/xtables-tproxy2
+	install -m 755 $(EXTENSIONS) $(DESTDIR)$(XTABLES_SYSDIR)/
+	install -m 755 $(EXTENSIONS) $(DESTDIR)$(PREFIX)/lib/xtables-tproxy2/
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 man/ip_tproxy.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 644 man/tproxy-relay.8 $(B)/man/iptables-tproxy2.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(KSRC) $(TOP) $(TOP)/dist
