@@ -26,11 +26,11 @@ CFLAGS		?= -O2 -g
 WFLAGS		:= -Wall -Wextra -Wno-unused-parameter
 UAPI		:= -I$(TOP)/include/uapi
 
-TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse
+TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel userspace check demo patch install clean distclean
+.PHONY: all deps kernel userspace check demo fuzz patch install clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -70,7 +70,7 @@ $(XTLIBDIR)/libipt_%.so: extensions/libipt_%.c include/uapi/linux/netfilter_ipv4
 
 $(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h | $(B)/.deps
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $< tests/src/tpt.c
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $< tests/src/tpt.c -lpthread
 
 check: all
 	@scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
@@ -102,6 +102,13 @@ install: userspace $(B)/man/iptables-tproxy2.8
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 man/ip_tproxy.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 644 man/tproxy-relay.8 $(B)/man/iptables-tproxy2.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# A long IP_TPROXY fuzzing run: make fuzz DURATION=600
+DURATION	?= 600
+fuzz: all
+	@TPT_FUZZ_SECONDS=$(DURATION) TPT_TEST_TIMEOUT=$$(($(DURATION) + 120)) \
+		TPT_BOOT_TIMEOUT=$$(($(DURATION) + 300)) \
+		scripts/check.sh $(TOP) $(UML)/linux $(B)/fuzz 50-sockopt-fuzz.sh
 
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(KSRC) $(TOP) $(TOP)/dist
