@@ -36,8 +36,7 @@
 #include <net/netfilter/nf_tproxy2.h>
 
 #define TPROXY2_HASH_BITS	12
-#define TPROXY2_HASH_SIZE	(1 << TPROXY2_HASH_BITS)
-#define ITP_MODES		(ITP_CONNECT | ITP_LISTEN | ITP_ESTABLISHED)
+#define TPROXY2_HASH_SIZE	BIT(TPROXY2_HASH_BITS)
 
 /* An owned conntrack does not time out while its socket lives... */
 #define TPROXY2_PINNED		(INT_MAX / 2)
@@ -69,8 +68,8 @@ struct tproxy2_tables {
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
  */
 struct tproxy2_net {
-	spinlock_t			lock;
-	struct mutex			setup;
+	spinlock_t			lock;	/* the writers */
+	struct mutex			setup;	/* the first sockref */
 	struct tproxy2_tables __rcu	*tables;
 	struct nf_hook_ops		*ops;
 	unsigned int			count;
