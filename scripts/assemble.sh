@@ -14,19 +14,27 @@ if [ ! -d "$src" ]; then
 	mv "$src.tmp" "$src"
 fi
 
-# The series changed: take the old one out, put the new one in.
+# The series changed: patch pristine copies of the files it touches (and
+# those the old series touched) in a scratch tree, and copy over only what
+# differs, so that unchanged files keep their times.
 if ! diff -r "$applied" "$repo/patches" >/dev/null 2>&1; then
-	if [ -d "$applied" ]; then
-		for p in $(ls "$applied"/*.patch | sort -r); do
-			echo "  UNPATCH $(basename "$p")"
-			patch -p1 -R -s -d "$src" <"$p"
-		done
-	fi
-	rm -rf "$applied"
+	scratch=$(mktemp -d)
+	files=$(cat "$repo"/patches/*.patch "$applied"/*.patch 2>/dev/null |
+		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' | sort -u)
+	top_dir=$(tar -tf "$tarball" | head -n 1 | cut -d/ -f1)
+	# shellcheck disable=SC2046
+	tar -xf "$tarball" -C "$scratch" --strip-components=1 \
+		$(for f in $files; do echo "$top_dir/$f"; done) 2>/dev/null
 	for p in $(ls "$repo"/patches/*.patch | sort); do
 		echo "  PATCH   $(basename "$p")"
-		patch -p1 -s -N -d "$src" <"$p"
+		patch -p1 -s -N -d "$scratch" <"$p"
 	done
+	for f in $files; do
+		if [ -f "$scratch/$f" ] && ! cmp -s "$scratch/$f" "$src/$f"; then
+			cp "$scratch/$f" "$src/$f"
+		fi
+	done
+	rm -rf "$scratch" "$applied"
 	cp -r "$repo/patches" "$applied"
 fi
 
