@@ -30,7 +30,7 @@ TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel userspace check demo fuzz patch install clean distclean
+.PHONY: all deps kernel userspace check demo fuzz soak patch install clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -109,6 +109,12 @@ fuzz: all
 	@TPT_FUZZ_SECONDS=$(DURATION) TPT_TEST_TIMEOUT=$$(($(DURATION) + 120)) \
 		TPT_BOOT_TIMEOUT=$$(($(DURATION) + 300)) \
 		scripts/check.sh $(TOP) $(UML)/linux $(B)/fuzz 50-sockopt-fuzz.sh
+
+# The full soak: make soak CONNECTIONS=10000
+CONNECTIONS	?= 10000
+soak: all
+	@TPT_SOAK_CONNECTIONS=$(CONNECTIONS) TPT_TEST_TIMEOUT=1200 TPT_BOOT_TIMEOUT=1500 \
+		scripts/check.sh $(TOP) $(UML)/linux $(B)/soak 51-soak.sh
 
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(KSRC) $(TOP) $(TOP)/dist
