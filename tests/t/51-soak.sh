@@ -4,9 +4,10 @@
 # lost or corrupted, all from the client's address; afterwards no sockref
 # and no tproxied conntrack remains.
 . ../lib.sh
-ulimit -n 16384
-setup_topology
 n=${TPT_SOAK_CONNECTIONS:-1000}
+ulimit -n $((n * 3 + 1024))
+sysctl -qw net.netfilter.nf_conntrack_max=$((n * 4 + 65536))
+setup_topology
 ipt $R -t tproxy -A PREROUTING -p tcp --dport 7777 -j TPROXY --on-port 3128 || fail "rule"
 bg $S $T/srv $BIN/tpt-soak server $SERVER_IP:7777 $CLIENT_IP
 srv=$!
