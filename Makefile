@@ -30,7 +30,7 @@ TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel userspace check demo fuzz soak patch install clean distclean
+.PHONY: all deps kernel userspace check demo fuzz soak patch patch-check install clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -119,9 +119,17 @@ soak: all
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(KSRC) $(TOP) $(TOP)/dist
 
+# Not part of make check: a whole kernel build from the dist/ patch.
+patch-check: patch
+	@scripts/patch-check.sh $(TOP) $(TARBALL)
+
 clean:
 	rm -rf $(B)/check $(BIN) $(XTLIBDIR) dist
 	-$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) clean 2>/dev/null
 
-distclean:
+dist# Not part of make check: a whole kernel build from the dist/ patch.
+patch-check: patch
+	@scripts/patch-check.sh $(TOP) $(TARBALL)
+
+clean:
 	rm -rf build dist
