@@ -173,7 +173,8 @@ static void tproxy2_put_cts(struct list_head *cts, bool grace)
 		struct nf_conn *ct = tc->ct;
 
 		clear_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
-		if (grace)
+		/* one still on its first packet's way is not in the table yet */
+		if (grace || !nf_ct_is_confirmed(ct))
 			tproxy2_ct_expire(ct);
 		else
 			nf_ct_delete(ct, 0, 0);
