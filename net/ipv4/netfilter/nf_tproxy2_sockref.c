@@ -594,9 +594,11 @@ out:
 	return err;
 }
 
-int tproxy2_sockref_unassign(struct sock *sk)
+/* Remove the socket's sockref, if it has one; its conntracks go now, or
+ * (@grace) after the grace time.
+ */
+static bool tproxy2_remove(struct tproxy2_net *tn, struct sock *sk, bool grace)
 {
-	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct tproxy2_sockref *sr;
 	LIST_HEAD(cts);
 
@@ -605,8 +607,13 @@ int tproxy2_sockref_unassign(struct sock *sk)
 	if (sr)
 		tproxy2_unlink(tn, sr, &cts);
 	spin_unlock_bh(&tn->lock);
-	tproxy2_put_cts(&cts, false);
-	return sr ? 0 : -ENOENT;
+	tproxy2_put_cts(&cts, grace);
+	return sr;
+}
+
+int tproxy2_sockref_unassign(struct sock *sk)
+{
+	return tproxy2_remove(tproxy2_pernet(sock_net(sk)), sk, false) ? 0 : -ENOENT;
 }
 
 int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
@@ -785,24 +792,15 @@ static void tproxy2_release_conn(struct sock *sk)
 void tproxy2_sockref_release(struct sock *sk)
 {
 	struct tproxy2_net *tn;
-	struct tproxy2_sockref *sr;
-	LIST_HEAD(cts);
 
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP)
 		return;
 	tn = tproxy2_pernet(sock_net(sk));
 	if (READ_ONCE(tn->tproxied))
 		tproxy2_release_conn(sk);
-	if (!READ_ONCE(tn->count))
-		return;
-
-	spin_lock_bh(&tn->lock);
-	sr = tproxy2_own(tn, sk);
-	if (sr)
-		tproxy2_unlink(tn, sr, &cts);
-	spin_unlock_bh(&tn->lock);
 	/* the connection still has to close through the mapping */
-	tproxy2_put_cts(&cts, true);
+	if (READ_ONCE(tn->count))
+		tproxy2_remove(tn, sk, true);
 }
 
 /* ---- /proc/net/tproxy: proto local foreign remote flags ---- */
