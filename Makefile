@@ -127,9 +127,5 @@ clean:
 	rm -rf $(B)/check $(BIN) $(XTLIBDIR) dist
 	-$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) clean 2>/dev/null
 
-dist# Not part of make check: a whole kernel build from the dist/ patch.
-patch-check: patch
-	@scripts/patch-check.sh $(TOP) $(TARBALL)
-
-clean:
+distclean:
 	rm -rf build dist
