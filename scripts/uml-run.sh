@@ -31,6 +31,10 @@ while IFS= read -r line; do
 	esac
 done <"$out/results"
 
+if [ $((pass + fail)) = 0 ]; then
+	echo "not ok 1 - no test ran inside the kernel ($out/run-guest.log: $(head -n 1 "$out/run-guest.log" 2>/dev/null))"
+	fail=1
+fi
 n=$((pass + fail + 1))
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	echo "not ok $n - kernel: the test boot timed out after ${timeout}s (console: $out/console.log)"

@@ -3,7 +3,7 @@
 # time limit, its output in $TPT_LOGS/NAME.log, one ok/not ok line in
 # $TPT_RESULTS.
 top=$TPT_TOP
-cd "$top/tests/t" || exit 1
+cd "$top/tests/t" || { echo "not ok 1 - the tests are not reachable at $top/tests/t" >>"$TPT_RESULTS"; exit 1; }
 tests="$*"
 [ -n "$tests" ] || tests=$(ls *.sh)
 n=0
@@ -11,8 +11,10 @@ for t in $tests; do
 	t=${t%.sh}
 	n=$((n + 1))
 	echo "=== $t"
+	start=$(date +%s)
 	timeout -k 5 "${TPT_TEST_TIMEOUT:-240}" sh "./$t.sh" >"$TPT_LOGS/$t.log" 2>&1
 	rc=$?
+	echo "=== $t: exit $rc after $(($(date +%s) - start)) s"
 	if [ $rc -eq 0 ]; then
 		echo "ok $n - $t" >>"$TPT_RESULTS"
 	else

@@ -5,8 +5,10 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t tmpfs tmpfs /tmp
+# Scratch space on /run, not /tmp: the checkout under test may live in /tmp
 mount -t tmpfs tmpfs /run
+mkdir -p /run/tmp
+export TMPDIR=/run/tmp
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t hostfs -o "$TPT_OUT" none /mnt
 ip link set lo up
