@@ -13,7 +13,7 @@ TOP		:= $(abspath .)
 B		:= $(TOP)/build
 KSRC		:= $(B)/linux-source-$(KVER)
 UML		:= $(B)/uml
-JOBS		?= $(shell nproc)
+JOBS		?= $(shell echo $$(($$(nproc) + 1)))
 XTLIBDIR	:= $(B)/xtables
 BIN		:= $(B)/bin
 

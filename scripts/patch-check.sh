@@ -14,7 +14,7 @@ patch -p1 -s --dry-run -d "$work/src" <"$top/dist/tproxy2-6.12.patch"
 patch -p1 -s -d "$work/src" <"$top/dist/tproxy2-6.12.patch"
 echo "  PATCHED $work/src"
 sh "$top/scripts/kconfig.sh" um "$work/src" "$work/o" "$top/kernel/modules.config"
-make -s -C "$work/src" ARCH=um O="$work/o" -j"$(nproc)" linux modules
+make -s -C "$work/src" ARCH=um O="$work/o" -j"$(($(nproc) + 1))" linux modules
 for m in iptable_tproxy ipt_TPROXY2 ipt_tproxy nf_tproxy2; do
 	f=$(find "$work/o/net" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] || { echo "patch-check: $m.ko was not built" >&2; exit 1; }
