@@ -49,6 +49,11 @@ static const struct xt_option_entry tproxy_tg_opts[] = {
 
 static void tproxy_tg_help(void)
 {
+	static bool shown;	/* both revisions are listed: say it once */
+
+	if (shown)
+		return;
+	shown = true;
 	printf(
 "TPROXY target options:\n"
 "  --on-port port		Redirect to this port; 0 keeps the original port\n"
