@@ -73,6 +73,9 @@ struct nf_conn;
  */
 void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct);
 
+unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
+				 __be32 laddr, __be16 lport);
+
 int tproxy2_sockref_init(void);
 void tproxy2_sockref_fini(void);
 

@@ -19,45 +19,15 @@
 #include <linux/netfilter_ipv4/ipt_TPROXY.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
-#include <net/netfilter/nf_nat_redirect.h>
 #include <net/netfilter/nf_tproxy2.h>
 
 static unsigned int
 tproxy2_tg(struct sk_buff *skb, const struct xt_action_param *par)
 {
 	const struct ipt_tproxy_target_info *info = par->targinfo;
-	struct nf_nat_range2 range = {};
-	enum ip_conntrack_info ctinfo;
-	struct nf_conn *ct;
-	unsigned int verdict;
 
-	if (info->lport) {
-		range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
-		range.min_proto.all = info->lport;
-		range.max_proto.all = info->lport;
-	}
-
-	if (info->laddr) {
-		ct = nf_ct_get(skb, &ctinfo);
-		range.flags |= NF_NAT_RANGE_MAP_IPS;
-		range.min_addr.ip = info->laddr;
-		range.max_addr.ip = info->laddr;
-		verdict = nf_nat_setup_info_flags(ct, &range, NF_NAT_MANIP_DST,
-						  NF_NAT_SETUP_NO_HELPER);
-	} else {
-		/* REDIRECT's choice: the primary address of the incoming
-		 * interface, or loopback for locally generated packets.
-		 */
-		verdict = nf_nat_redirect_ipv4(skb, &range, xt_hooknum(par));
-	}
-
-	if (verdict == NF_ACCEPT) {
-		ct = nf_ct_get(skb, &ctinfo);
-		/* the proxy speaks the protocol: NAT helpers keep off */
-		set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
-		nf_tproxy2_mark_ct(xt_net(par), ct);
-	}
-	return verdict;
+	return nf_tproxy2_redirect(skb, xt_hooknum(par), info->laddr,
+				   info->lport);
 }
 
 static int tproxy2_tg_check(const struct xt_tgchk_param *par)

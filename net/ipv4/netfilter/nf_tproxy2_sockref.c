@@ -150,6 +150,48 @@ void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct)
 }
 EXPORT_SYMBOL_GPL(nf_tproxy2_mark_ct);
 
+/**
+ * nf_tproxy2_redirect - redirect a new connection to a local address
+ * @skb: the connection's first packet; it has an unconfirmed conntrack
+ * @hooknum: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
+ * @laddr: the address; 0 for the primary address of the incoming
+ *	interface, or loopback for locally generated packets
+ * @lport: the port; 0 keeps the original one
+ *
+ * The destination mapping is set up without NAT helpers, and the conntrack
+ * is marked tproxied.  Returns the verdict.
+ */
+unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
+				 __be32 laddr, __be16 lport)
+{
+	struct nf_nat_range2 range = {};
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	unsigned int verdict;
+
+	if (lport) {
+		range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+		range.min_proto.all = lport;
+		range.max_proto.all = lport;
+	}
+	if (laddr) {
+		range.flags |= NF_NAT_RANGE_MAP_IPS;
+		range.min_addr.ip = laddr;
+		range.max_addr.ip = laddr;
+		verdict = nf_nat_setup_info_flags(ct, &range, NF_NAT_MANIP_DST,
+						  NF_NAT_SETUP_NO_HELPER);
+	} else {
+		/* where REDIRECT would go; it has no flags to pass */
+		verdict = nf_nat_redirect_ipv4(skb, &range, hooknum);
+		if (verdict == NF_ACCEPT)
+			set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
+	}
+	if (verdict == NF_ACCEPT)
+		nf_tproxy2_mark_ct(nf_ct_net(ct), ct);
+	return verdict;
+}
+EXPORT_SYMBOL_GPL(nf_tproxy2_redirect);
+
 /* The socket of a tproxied connection went: the conntrack follows once the
  * closing handshake had its grace time.
  */
@@ -371,28 +413,15 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 		}
 		verdict = nf_nat_setup_info_flags(ct, &range, NF_NAT_MANIP_SRC,
 						  NF_NAT_SETUP_NO_HELPER);
+		if (verdict == NF_ACCEPT)
+			nf_tproxy2_mark_ct(state->net, ct);
 	} else {
-		range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
-		range.min_proto.all = sr->lport;
-		range.max_proto.all = sr->lport;
-		if (sr->laddr) {
-			range.flags |= NF_NAT_RANGE_MAP_IPS;
-			range.min_addr.ip = sr->laddr;
-			range.max_addr.ip = sr->laddr;
-			verdict = nf_nat_setup_info_flags(ct, &range,
-							  NF_NAT_MANIP_DST,
-							  NF_NAT_SETUP_NO_HELPER);
-		} else {
-			/* bound to any address: where REDIRECT would go */
-			verdict = nf_nat_redirect_ipv4(skb, &range, state->hook);
-			if (verdict == NF_ACCEPT)
-				set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
-		}
+		verdict = nf_tproxy2_redirect(skb, state->hook, sr->laddr,
+					      sr->lport);
 	}
 
 	if (verdict != NF_ACCEPT)
 		return verdict;
-	nf_tproxy2_mark_ct(state->net, ct);
 	/* A LISTEN socket's connections belong to the sockets it accepts */
 	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
 		tproxy2_own_ct(tn, sr, ct);
