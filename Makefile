@@ -26,7 +26,7 @@ CFLAGS		?= -O2 -g
 WFLAGS		:= -Wall -Wextra -Wno-unused-parameter
 UAPI		:= -I$(TOP)/include/uapi
 
-TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt-soak
+TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt-soak tpt-udp
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 

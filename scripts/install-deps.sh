@@ -3,7 +3,7 @@
 set -eu
 pkgs="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils
       iptables iproute2 libxtables-dev libnetfilter-conntrack-dev pkg-config patch
-      conntrack man-db groff-base kmod"
+      conntrack man-db groff-base kmod rsync"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -21,6 +21,7 @@
  *   send TEXT            send TEXT and a newline
  *   recv                 read until EOF; prints "recv=TEXT"
  *   recvline             read one line; prints "recv=TEXT"
+ *   recvdgram            read one datagram (waits up to 5 s); "recv=TEXT"
  *   shutdown             shutdown(SHUT_WR)
  *   close                close the current socket
  *   version V            setsockopt VERSION (hex)
@@ -45,6 +46,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
@@ -277,6 +279,19 @@ static int step(char **argv, int *used)
 			buf[got] = '\0';
 		}
 		printf("recv=%s%s", buf, got && buf[got - 1] == '\n' ? "" : "\n");
+		return 0;
+	}
+	if (!strcmp(w, "recvdgram")) {
+		struct pollfd p = { .fd = fd(), .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) != 1)
+			return -ETIMEDOUT;
+		n = recv(fd(), buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			return -errno;
+		buf[n] = '\0';
+		printf("recv=%s\n", buf);
 		return 0;
 	}
 	if (!strcmp(w, "shutdown"))

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * TPROXY 2.0 socket API: setsockopt/getsockopt(SOL_IP, IP_TPROXY).
+ * TPROXY 2.0 socket API: setsockopt/getsockopt(SOL_IP, IP_TPROXY), and
+ * IP_RECVORIGADDRS, which turns on IP_ORIGADDRS control messages on a UDP
+ * socket (delivered by the UDP receive path).
  *
  * Every operation acts on the calling socket's own sockref.  Every operation
  * that changes state needs CAP_NET_ADMIN in the socket's network namespace.
@@ -18,6 +20,13 @@
  *   ENOENT      the socket has no sockref
  *   EADDRNOTAVAIL  ALLOC found no free foreign port
  *   EFAULT      bad user pointer
+ *
+ * IP_RECVORIGADDRS takes an int (or, like the other IP_RECV* options, a
+ * single byte): non-zero turns the messages on.  It needs no capability.
+ *
+ *   EINVAL      optlen below 1
+ *   EOPNOTSUPP  not an IPv4 UDP socket
+ *   EFAULT      bad user pointer
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/capability.h>
@@ -26,6 +35,7 @@
 #include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <linux/sockptr.h>
 #include <linux/uaccess.h>
+#include <net/inet_sock.h>
 #include <net/sock.h>
 #include <net/netfilter/nf_tproxy2.h>
 
@@ -54,12 +64,66 @@ static bool tproxy2_sock_ok(const struct sock *sk)
 		(sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP));
 }
 
+static bool tproxy2_udp_sock(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET && sk->sk_type == SOCK_DGRAM &&
+	       sk->sk_protocol == IPPROTO_UDP;
+}
+
+static int tproxy2_set_recvorigaddrs(struct sock *sk, sockptr_t arg,
+				     unsigned int len)
+{
+	int val = 0;
+	u8 byte;
+
+	if (len < 1)
+		return -EINVAL;
+	if (len >= sizeof(val)) {
+		if (copy_from_sockptr(&val, arg, sizeof(val)))
+			return -EFAULT;
+	} else {
+		if (copy_from_sockptr(&byte, arg, 1))
+			return -EFAULT;
+		val = byte;
+	}
+	if (!tproxy2_udp_sock(sk))
+		return -EOPNOTSUPP;
+	inet_assign_bit(ORIGADDRS, sk, val);
+	return 0;
+}
+
+static int tproxy2_get_recvorigaddrs(struct sock *sk, void __user *user,
+				     int *len)
+{
+	int val;
+	u8 byte;
+
+	if (*len < 1)
+		return -EINVAL;
+	if (!tproxy2_udp_sock(sk))
+		return -EOPNOTSUPP;
+	val = inet_test_bit(ORIGADDRS, sk);
+	byte = val;
+	if (*len >= (int)sizeof(val)) {
+		if (copy_to_user(user, &val, sizeof(val)))
+			return -EFAULT;
+		*len = sizeof(val);
+	} else {
+		if (copy_to_user(user, &byte, 1))
+			return -EFAULT;
+		*len = 1;
+	}
+	return 0;
+}
+
 static int tproxy2_setsockopt(struct sock *sk, int optval, sockptr_t arg,
 			      unsigned int len)
 {
 	struct in_tproxy itp;
 	int err;
 
+	if (optval == IP_RECVORIGADDRS)
+		return tproxy2_set_recvorigaddrs(sk, arg, len);
 	if (len < sizeof(itp))
 		return -EINVAL;
 	if (copy_from_sockptr(&itp, arg, sizeof(itp)))
@@ -109,6 +173,8 @@ static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 	u32 flags;
 	int err;
 
+	if (optval == IP_RECVORIGADDRS)
+		return tproxy2_get_recvorigaddrs(sk, user, len);
 	if (*len < (int)sizeof(itp))
 		return -EINVAL;
 	if (copy_from_user(&itp, user, sizeof(itp)))
@@ -145,10 +211,10 @@ static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 
 static struct nf_sockopt_ops tproxy2_sockopts = {
 	.pf		= PF_INET,
-	.set_optmin	= IP_TPROXY,
+	.set_optmin	= IP_RECVORIGADDRS,
 	.set_optmax	= IP_TPROXY + 1,
 	.set		= tproxy2_setsockopt,
-	.get_optmin	= IP_TPROXY,
+	.get_optmin	= IP_RECVORIGADDRS,
 	.get_optmax	= IP_TPROXY + 1,
 	.get		= tproxy2_getsockopt,
 	.release	= tproxy2_sockref_release,

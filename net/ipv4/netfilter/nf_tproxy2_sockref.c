@@ -240,6 +240,18 @@ static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 	kfree_rcu(sr, rcu);
 }
 
+/* A UDP receiver (ITP_LISTEN | ITP_UNIDIR) takes single datagrams, not
+ * flows: the mapping @ct made for this one is gone once it is delivered,
+ * and the flow's next datagram is looked up afresh, to go to its session
+ * socket if there is one by then.  @ct is not confirmed yet: its timeout
+ * is still relative.
+ */
+static void tproxy2_ct_once(struct nf_conn *ct)
+{
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	WRITE_ONCE(ct->timeout, 0);
+}
+
 /* The packet path: @sr created @ct, which is to live as long as @sr's
  * socket.  Without memory, it is simply not owned.
  */
@@ -319,37 +331,53 @@ static bool tproxy2_take_local(struct tproxy2_sockref *sr, u32 flags,
 	       READ_ONCE(sr->once_dport) == dport;
 }
 
-/* A LISTEN (or ESTABLISHED) sockref for a new connection to daddr:dport */
+/* A sockref in @mode for a new connection from saddr:sport to daddr:port */
+static struct tproxy2_sockref *
+tproxy2_scan_foreign(struct tproxy2_tables *t, u32 mode, u8 proto,
+		     __be32 daddr, __be16 port, __be32 saddr, __be16 sport,
+		     u32 *flagsp)
+{
+	u32 h = tproxy2_hash_foreign(proto, daddr, port);
+	struct tproxy2_sockref *sr;
+
+	hlist_for_each_entry_rcu(sr, &t->by_foreign[h], foreign_node) {
+		u32 flags = READ_ONCE(sr->flags);
+		__be16 rport = READ_ONCE(sr->rport);
+
+		if (!(flags & mode) || sr->proto != proto ||
+		    sr->faddr != daddr || READ_ONCE(sr->fport) != port)
+			continue;
+		if ((flags & ITP_ESTABLISHED) &&
+		    (READ_ONCE(sr->raddr) != saddr || (rport && rport != sport)))
+			continue;
+		if (!tproxy2_take(sr, flags))
+			continue;
+		*flagsp = flags;
+		return sr;
+	}
+	return NULL;
+}
+
+/* The sockref for a new connection to daddr:dport.  A session socket
+ * (ESTABLISHED) of this peer comes before a listener, so that a UDP flow
+ * goes to its session even where a receiver listens on the same foreign
+ * address; an exact foreign port comes before a sockref for any port.
+ */
 static struct tproxy2_sockref *
 tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
 		       __be16 dport, __be32 saddr, __be16 sport, u32 *flagsp)
 {
-	__be16 port = dport;
-	int pass;
+	static const u32 modes[] = { ITP_ESTABLISHED, ITP_LISTEN };
+	struct tproxy2_sockref *sr;
+	int m;
 
-	/* an exact foreign port first, then a sockref for any port */
-	for (pass = 0; pass < 2; pass++, port = 0) {
-		u32 h = tproxy2_hash_foreign(proto, daddr, port);
-		struct tproxy2_sockref *sr;
-
-		hlist_for_each_entry_rcu(sr, &t->by_foreign[h], foreign_node) {
-			u32 flags = READ_ONCE(sr->flags);
-
-			if (sr->proto != proto || sr->faddr != daddr ||
-			    READ_ONCE(sr->fport) != port)
-				continue;
-			if (flags & ITP_ESTABLISHED) {
-				if (READ_ONCE(sr->raddr) != saddr ||
-				    READ_ONCE(sr->rport) != sport)
-					continue;
-			} else if (!(flags & ITP_LISTEN)) {
-				continue;
-			}
-			if (!tproxy2_take(sr, flags))
-				continue;
-			*flagsp = flags;
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		sr = tproxy2_scan_foreign(t, modes[m], proto, daddr, dport,
+					  saddr, sport, flagsp) ?:
+		     tproxy2_scan_foreign(t, modes[m], proto, daddr, 0,
+					  saddr, sport, flagsp);
+		if (sr)
 			return sr;
-		}
 	}
 	return NULL;
 }
@@ -425,6 +453,8 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 	/* A LISTEN socket's connections belong to the sockets it accepts */
 	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
 		tproxy2_own_ct(tn, sr, ct);
+	else if ((flags & ITP_UNIDIR) && sr->proto == IPPROTO_UDP)
+		tproxy2_ct_once(ct);
 	return NF_ACCEPT;
 }
 
@@ -458,14 +488,21 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 	if (!t)
 		return NF_ACCEPT;
 
-	if (state->hook == NF_INET_POST_ROUTING)
+	if (state->hook == NF_INET_POST_ROUTING) {
 		sr = tproxy2_lookup_local(t, skb_to_full_sk(skb), iph->protocol,
 					  iph->saddr, ports[0], iph->daddr,
 					  ports[1], &flags);
-	else
+	} else {
+		/* A proxy's own sockets that have sockrefs talk to the real
+		 * foreign addresses: its listeners must not take that back.
+		 */
+		if (state->hook == NF_INET_LOCAL_OUT && skb->sk &&
+		    tproxy2_find_by_sk(t, skb_to_full_sk(skb)))
+			return NF_ACCEPT;
 		sr = tproxy2_lookup_foreign(t, iph->protocol, iph->daddr,
 					    ports[1], iph->saddr, ports[0],
 					    &flags);
+	}
 	if (!sr)
 		return NF_ACCEPT;
 
@@ -645,10 +682,48 @@ int tproxy2_sockref_unassign(struct sock *sk)
 	return tproxy2_remove(tproxy2_pernet(sock_net(sk)), sk, false) ? 0 : -ENOENT;
 }
 
+/* A UDP session socket takes over its flow (ITP_ESTABLISHED) from a
+ * receiver.  The conntrack that steered the flow's first datagrams to the
+ * receiver (by a tproxy table rule or a LISTEN sockref) would go on doing
+ * so: it goes.  The flow's next datagram makes a new one, and the session's
+ * sockref, now in the tables, maps it.  Datagrams that were already past the
+ * old mapping reach the receiver before this returns: the receive path
+ * runs under RCU.  The session's own conntracks are left alone.
+ */
+static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
+				__be32 faddr, __be16 fport)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= raddr,
+		.src.u.all	= rport,
+		.dst.u3.ip	= faddr,
+		.dst.u.all	= fport,
+		.dst.protonum	= IPPROTO_UDP,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+	bool killed = false;
+
+	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+	if (!h)
+		return;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL &&
+	    test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
+		killed = nf_ct_kill(ct);
+	nf_ct_put(ct);
+	if (killed)
+		synchronize_net();
+}
+
 int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct tproxy2_sockref *sr;
+	__be32 raddr = 0, faddr = 0;
+	__be16 rport = 0, fport = 0;
 	LIST_HEAD(cts);
 	int err = 0;
 
@@ -663,9 +738,17 @@ int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 		list_splice_init(&sr->cts, &cts);
 		WRITE_ONCE(sr->flags, flags);
 		clear_bit(TPROXY2_USED_BIT, &sr->used);
+		if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
+			raddr = sr->raddr;
+			rport = sr->rport;
+			faddr = sr->faddr;
+			fport = sr->fport;
+		}
 	}
 	spin_unlock_bh(&tn->lock);
 	tproxy2_put_cts(&cts, false);
+	if (rport && faddr && fport)
+		tproxy2_udp_handoff(sock_net(sk), raddr, rport, faddr, fport);
 	return err;
 }
 

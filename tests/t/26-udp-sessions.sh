@@ -1,0 +1,68 @@
+#!/bin/sh
+# UDP through tproxy-relay, with each kind of receiver: one a TPROXY rule
+# feeds (port 53) and one tied to the foreign address with
+# ITP_LISTEN | ITP_UNIDIR (port 5300, no rule).  The receiver gets a flow's
+# first datagram with its original addresses, a session socket takes the
+# flow over (ITP_ESTABLISHED; many share the server's ip:port as their
+# foreign address), and a socket with the client's address talks to the
+# server.
+#  1. A DNS-like exchange: the server sees the client; the client gets the
+#     answer from server-ip:53.
+#  2. 200 flows at once, 50 request/answer pairs each: none lost, none at
+#     another flow's socket, none at a receiver once its session exists.
+#  3. After the relay exits: no sockref, no tproxied conntrack.
+. ../lib.sh
+setup_topology
+RELAY=$TPT_TOP/build/bin/tproxy-relay
+ipt $R -t tproxy -A PREROUTING -p udp --dport 53 -j TPROXY --on-port 5353 || fail "rule"
+bg $S $T/srv53 $BIN/tpt-udp server $SERVER_IP:53
+bg $S $T/srv5300 $BIN/tpt-udp server $SERVER_IP:5300
+bg $R $T/relay $RELAY -v -u 5353 -F $SERVER_IP:5300
+relay=$!
+wait_listen $S 53 udp
+wait_listen $S 5300 udp
+wait_listen $R 5353 udp
+for _ in $(seq 50); do grep -q "receiving udp for" $T/relay && break; sleep 0.1; done
+
+for port in 53 5300; do
+	log "DNS-like exchange, port $port"
+	in_c $BIN/tpt-udp send 3000 $SERVER_IP:$port "query-$port" >$T/dns$port
+	cat $T/dns$port
+	grep -q "^answer" $T/dns$port || cat $T/relay
+	expect_in $T/dns$port "^answer=query-$port peer=$CLIENT_IP:3000 from=$SERVER_IP:$port$" \
+		"port $port: the answer, the server's view of the client, or its source"
+	expect_in $T/relay "udp $CLIENT_IP:3000 -> $SERVER_IP:$port, from the client's address" \
+		"port $port: the receiver did not get the original addresses"
+done
+in_r cat /proc/net/tproxy >$T/proc
+cat $T/proc
+expect_in $T/proc "^udp [0-9.]*:[0-9]* $SERVER_IP:53 $CLIENT_IP:3000 0x00000004$" \
+	"the session socket's sockref (ESTABLISHED)"
+expect_in $T/proc "^udp [0-9.]*:[0-9]* $CLIENT_IP:3000 0.0.0.0:0 0x00000001$" \
+	"the server side's sockref (CONNECT)"
+
+for port in 53 5300; do
+	log "200 flows x 50 pairs, port $port"
+	in_c $BIN/tpt-udp client $SERVER_IP:$port 200 50 >$T/flows$port 2>$T/err$port
+	rc=$?
+	cat $T/flows$port
+	head -n 20 $T/err$port
+	[ $rc = 0 ] || fail "port $port: flows lost or misdelivered"
+	expect_in $T/flows$port "ok=10000 lost=0 wrong=0 badsrc=0 badpeer=0" "port $port: the summary"
+done
+n=$(in_r $BIN/tproxy-conntrack -c)
+echo "tproxied conntracks while the sessions live: $n"
+[ "$n" -ge 800 ] || fail "expected at least 800 tproxied conntracks, got $n"
+
+kill -TERM $relay
+wait $relay
+rc=$?
+tail -n 3 $T/relay
+[ $rc = 0 ] || fail "the relay exited with $rc"
+expect_in $T/relay "402 udp sessions, 0 datagrams reached a receiver after their session existed" \
+	"sessions, or datagrams at a receiver after their session existed"
+sleep 2.5	# the grace time of released sockrefs' conntracks
+in_r cat /proc/net/tproxy >$T/proc
+[ ! -s $T/proc ] || { cat $T/proc; fail "sockrefs left"; }
+in_r $BIN/tproxy-conntrack >$T/after
+[ ! -s $T/after ] || { head -n 20 $T/after; fail "tproxied conntracks left"; }
