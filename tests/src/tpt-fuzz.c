@@ -2,8 +2,10 @@
 /*
  * IP_TPROXY fuzzer: random operations with random lengths and values on
  * random TCP and UDP sockets in every state (unbound, bound, listening,
- * connected, closed by another thread meanwhile), in several network
- * namespaces at once.  Only documented errnos may come back; at the end
+ * connected, closed by another thread meanwhile), IP_RECVORIGADDRS with
+ * random lengths, and datagrams through whatever sockrefs exist, in
+ * several network namespaces at once.  Every socket is non-blocking, so
+ * nothing waits for a peer that a translation sent elsewhere.  Only documented errnos may come back; at the end
  * every namespace's /proc/net/tproxy must be empty.
  *
  * usage: tpt-fuzz SECONDS [NAMESPACES]
@@ -16,6 +18,7 @@
 #include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@ static int socks[NSOCK];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t deadline;
 static atomic_ulong ops, unexpected;
+static atomic_int stop;
 static int listen_port;
 
 static unsigned int rnd(unsigned int *seed, unsigned int n)
@@ -104,10 +108,10 @@ static void step(unsigned int *seed)
 	int fd = pick(seed), slot, err, len;
 	socklen_t gl;
 
-	switch (rnd(seed, 12)) {
+	switch (rnd(seed, 14)) {
 	case 0: /* replace a socket */
 		slot = rnd(seed, NSOCK);
-		fd = socket(AF_INET, rnd(seed, 2) ? SOCK_STREAM : SOCK_DGRAM, 0);
+		fd = socket(AF_INET, (rnd(seed, 2) ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 		pthread_mutex_lock(&lock);
 		close(socks[slot]);
 		socks[slot] = fd;
@@ -122,14 +126,34 @@ static void step(unsigned int *seed)
 		listen(fd, 4);
 		return;
 	case 3:
+		/* every socket is non-blocking: a connect never waits */
 		sin.sin_addr.s_addr = htonl(0x7f000001);
-		sin.sin_port = htons(listen_port);
-		fcntl(fd, F_SETFL, O_NONBLOCK);
+		sin.sin_port = htons(rnd(seed, 2) ? listen_port : 20000 + (int)rnd(seed, 50));
 		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 		return;
 	case 4: /* a closed descriptor */
 		fd = 1000 + rnd(seed, 10);
 		break;
+	case 5: /* traffic through whatever sockrefs there are */
+		sin.sin_addr.s_addr = htonl(0x7f000001 + rnd(seed, 3));
+		sin.sin_port = htons(20000 + rnd(seed, 50));
+		sendto(fd, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sin, sizeof(sin));
+		recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		return;
+	case 6: /* IP_RECVORIGADDRS, with random lengths */
+		len = rnd(seed, 6);
+		memset(buf, rnd(seed, 2), sizeof(buf));
+		atomic_fetch_add(&ops, 1);
+		if (rnd(seed, 2)) {
+			err = setsockopt(fd, SOL_IP, IP_RECVORIGADDRS,
+					 rnd(seed, 50) ? (void *)buf : (void *)8, len) ? errno : 0;
+		} else {
+			gl = len;
+			err = getsockopt(fd, SOL_IP, IP_RECVORIGADDRS, buf, &gl) ? errno : 0;
+		}
+		if (err && !documented(err))
+			report("IP_RECVORIGADDRS", 0, len, err);
+		return;
 	}
 
 	memset(buf, 0, sizeof(buf));
@@ -157,7 +181,7 @@ static void *worker(void *arg)
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
 
 	while (time(NULL) < deadline)
-		for (int i = 0; i < 100; i++)
+		for (int i = 0; i < 100 && !atomic_load(&stop); i++)
 			step(&seed);
 	return NULL;
 }
@@ -189,7 +213,8 @@ static int fuzz_ns(int id, int seconds, unsigned long *shared)
 		return 2;
 	}
 	system("ip link set lo up");
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	/* non-blocking: the accept loop must see the deadline */
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	sin.sin_addr.s_addr = htonl(0x7f000001);
 	bind(lfd, (struct sockaddr *)&sin, sizeof(sin));
 	listen(lfd, 128);
@@ -197,7 +222,7 @@ static int fuzz_ns(int id, int seconds, unsigned long *shared)
 	listen_port = ntohs(sin.sin_port);
 
 	for (int i = 0; i < NSOCK; i++)
-		socks[i] = socket(AF_INET, i % 2 ? SOCK_STREAM : SOCK_DGRAM, 0);
+		socks[i] = socket(AF_INET, (i % 2 ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 	deadline = time(NULL) + seconds;
 	for (int i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(id * 7919 + i + time(NULL)));
@@ -210,6 +235,7 @@ static int fuzz_ns(int id, int seconds, unsigned long *shared)
 		else
 			usleep(1000);
 	}
+	atomic_store(&stop, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < NSOCK; i++)
@@ -231,6 +257,7 @@ int main(int argc, char **argv)
 	int nns = argc > 2 ? atoi(argv[2]) : 3;
 	unsigned long *shared, total = 0, bad = 0, left = 0;
 
+	signal(SIGPIPE, SIG_IGN);
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	for (int i = 0; i < nns; i++)
 		if (fork() == 0)
@@ -239,6 +266,12 @@ int main(int argc, char **argv)
 		int st;
 
 		wait(&st);
+		if (WIFSIGNALED(st))
+			fprintf(stderr, "fuzz: a namespace's fuzzer died of signal %d\n",
+				WTERMSIG(st));
+		else if (WEXITSTATUS(st))
+			fprintf(stderr, "fuzz: a namespace's fuzzer exited with %d\n",
+				WEXITSTATUS(st));
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			bad++;
 	}

@@ -21,6 +21,9 @@ bg $R $T/recv $BIN/tpt-udp recv 0.0.0.0:5353
 wait_listen $R 5353 udp
 in_c $BIN/tpt-udp send 4001 $SERVER_IP:53 first >/dev/null
 in_c $BIN/tpt-udp send 4001 $SERVER_IP:53 second >/dev/null
+in_r $BIN/tproxy-conntrack >$T/ct
+expect_in $T/ct "original $CLIENT_IP:4001 -> $SERVER_IP:53 translated .* \[TPROXY\]" \
+	"the rule's conntrack is not marked"
 in_c $BIN/tpt-udp send 4002 $SERVER_IP:53 quit >/dev/null
 wait
 PIDS=""
@@ -31,9 +34,10 @@ expect_in $T/recv "got=second from=$CLIENT_IP:4001 orig_src=$CLIENT_IP:4001 orig
 	"second datagram of the flow"
 expect_in $T/recv "got=quit from=$CLIENT_IP:4002 orig_src=$CLIENT_IP:4002 orig_dst=$SERVER_IP:53$" \
 	"another flow"
+# the receiver is gone: so are the flows mapped to it
+sleep 0.5
 in_r $BIN/tproxy-conntrack >$T/ct
-expect_in $T/ct "original $CLIENT_IP:4001 -> $SERVER_IP:53 translated .* \[TPROXY\]" \
-	"the rule's conntrack is not marked"
+expect_not_in $T/ct "$SERVER_IP:53" "flows mapped to a receiver outlived it"
 ipt $R -t tproxy -F PREROUTING
 
 log "a receiver on a foreign address, LISTEN|UNIDIR, no rule"

@@ -27,16 +27,18 @@
  * @raddr: remote peer recorded by CONNECT; 0 for any
  * @lport: local port, @fport: foreign port (0: any), @rport: remote port
  * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @dead: unlinked; no conntrack may join @cts any more
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
  * @used: bit 0 set once an ITP_ONCE sockref has been applied
  * @once_daddr: where the socket's ITP_ONCE connection goes
  * @once_dport: and its port
  * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
  *	struct tproxy2_ct; each holds a reference to its conntrack
- * @dead: unlinked; no conntrack may join @cts any more
- * @rcu: for freeing after readers are done
+ * @rcu: for freeing after readers are done; @cts is empty by then and
+ *	the packet path never reads it, so the two share their space
  *
- * @cts and @dead are protected by the namespace's lock.
+ * @cts and @dead are protected by the namespace's lock.  The layout keeps
+ * a sockref within 112 bytes on 64-bit.
  */
 struct tproxy2_sockref {
 	struct hlist_node	owner_node;
@@ -50,13 +52,15 @@ struct tproxy2_sockref {
 	__be16			fport;
 	__be16			rport;
 	u8			proto;
+	bool			dead;
 	u32			flags;
 	unsigned long		used;
 	__be32			once_daddr;
 	__be16			once_dport;
-	struct list_head	cts;
-	bool			dead;
-	struct rcu_head		rcu;
+	union {
+		struct list_head	cts;
+		struct rcu_head		rcu;
+	};
 };
 
 #define TPROXY2_USED_BIT	0

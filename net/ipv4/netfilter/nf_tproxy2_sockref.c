@@ -24,6 +24,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
+#include <linux/workqueue.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
@@ -76,7 +77,22 @@ struct tproxy2_net {
 	bool				tproxied;
 };
 
+/**
+ * struct tproxy2_sweep - a UDP receiver went: the flows redirected to it
+ * @work: runs in process context, as the conntrack walk may sleep
+ * @net: holds a reference
+ * @laddr: the receiver's address; 0 for any
+ * @lport: its port
+ */
+struct tproxy2_sweep {
+	struct work_struct	work;
+	struct net		*net;
+	__be32			laddr;
+	__be16			lport;
+};
+
 static unsigned int tproxy2_net_id __read_mostly;
+static struct workqueue_struct *tproxy2_wq __read_mostly;
 static struct kmem_cache *tproxy2_sockref_cache __read_mostly;
 static u32 tproxy2_hash_seed __read_mostly;
 
@@ -901,6 +917,58 @@ static void tproxy2_release_conn(struct sock *sk)
 	nf_ct_put(ct);
 }
 
+/* A flow the tproxy table or a LISTEN sockref redirected to the receiver
+ * that went, and that no session took over.
+ */
+static int tproxy2_sweep_ct(struct nf_conn *ct, void *data)
+{
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	const struct tproxy2_sweep *s = data;
+
+	return nf_ct_l3num(ct) == NFPROTO_IPV4 &&
+	       nf_ct_protonum(ct) == IPPROTO_UDP &&
+	       test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	       !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status) &&
+	       reply->src.u.udp.port == s->lport &&
+	       (!s->laddr || reply->src.u3.ip == s->laddr);
+}
+
+static void tproxy2_sweep_work(struct work_struct *work)
+{
+	struct tproxy2_sweep *s = container_of(work, struct tproxy2_sweep, work);
+	struct nf_ct_iter_data iter = { .net = s->net, .data = s };
+
+	nf_ct_iterate_cleanup_net(tproxy2_sweep_ct, &iter);
+	put_net(s->net);
+	kfree(s);
+}
+
+/* A UDP receiver (IP_RECVORIGADDRS, not connected) is released: the flows
+ * mapped to it go, not after their conntrack timeout.  UDP has no closing
+ * handshake to wait for.  Finding them takes a walk of the conntrack table,
+ * so it is done later, in process context; one walk per receiver.
+ */
+static void tproxy2_release_receiver(struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct tproxy2_sweep *s;
+
+	if (inet->inet_dport || !inet->inet_num)
+		return;
+	s = kmalloc(sizeof(*s), GFP_ATOMIC);
+	if (!s)
+		return;
+	s->net = maybe_get_net(sock_net(sk));
+	if (!s->net) {
+		kfree(s);
+		return;
+	}
+	s->laddr = inet->inet_rcv_saddr;
+	s->lport = inet->inet_sport;
+	INIT_WORK(&s->work, tproxy2_sweep_work);
+	queue_work(tproxy2_wq, &s->work);
+}
+
 void tproxy2_sockref_release(struct sock *sk)
 {
 	struct tproxy2_net *tn;
@@ -908,8 +976,11 @@ void tproxy2_sockref_release(struct sock *sk)
 	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP)
 		return;
 	tn = tproxy2_pernet(sock_net(sk));
-	if (READ_ONCE(tn->tproxied))
+	if (READ_ONCE(tn->tproxied)) {
 		tproxy2_release_conn(sk);
+		if (sk->sk_protocol == IPPROTO_UDP && inet_test_bit(ORIGADDRS, sk))
+			tproxy2_release_receiver(sk);
+	}
 	/* the connection still has to close through the mapping */
 	if (READ_ONCE(tn->count))
 		tproxy2_remove(tn, sk, true);
@@ -1014,19 +1085,30 @@ int __init tproxy2_sockref_init(void)
 {
 	int err;
 
-	tproxy2_sockref_cache = KMEM_CACHE(tproxy2_sockref, SLAB_ACCOUNT);
-	if (!tproxy2_sockref_cache)
+	/* a sockref is to cost at most 128 bytes (make bench, P6) */
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
+		     sizeof(struct tproxy2_sockref) > 128);
+	tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
+	if (!tproxy2_wq)
 		return -ENOMEM;
+	tproxy2_sockref_cache = KMEM_CACHE(tproxy2_sockref, SLAB_ACCOUNT);
+	if (!tproxy2_sockref_cache) {
+		destroy_workqueue(tproxy2_wq);
+		return -ENOMEM;
+	}
 	get_random_bytes(&tproxy2_hash_seed, sizeof(tproxy2_hash_seed));
 
 	err = register_pernet_subsys(&tproxy2_net_ops);
-	if (err)
+	if (err) {
 		kmem_cache_destroy(tproxy2_sockref_cache);
+		destroy_workqueue(tproxy2_wq);
+	}
 	return err;
 }
 
 void tproxy2_sockref_fini(void)
 {
+	destroy_workqueue(tproxy2_wq);	/* the sweeps; they hold their net */
 	unregister_pernet_subsys(&tproxy2_net_ops);
 	rcu_barrier();	/* the sockrefs' kfree_rcu */
 	kmem_cache_destroy(tproxy2_sockref_cache);

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tpt-bench: the programs of make bench.
+ *
+ *   tpt-bench server ADDR:PORT       request/answer: read a request, answer
+ *                                    64 bytes, close (the server closes first)
+ *   tpt-bench sink ADDR:PORT         read and drop everything
+ *   tpt-bench proxy MODE PORT        one epoll proxy for all setups; MODE:
+ *       tproxy2   redirected by the tproxy table: SO_ORIGINAL_DST, then
+ *                 bind(0) + IP_TPROXY ASSIGN(client, 0) + ITP_CONNECT
+ *       v4        mainline TPROXY: an IP_TRANSPARENT listener, the original
+ *                 destination is the local address, IP_TRANSPARENT
+ *                 bind(client, 0) for the server side
+ *       redirect  nat REDIRECT: SO_ORIGINAL_DST and a plain connect
+ *   tpt-bench rr DST SECONDS CONC    new connections, one request/answer
+ *                                    each, CONC at once: "conns_per_s=N"
+ *   tpt-bench bulk DST SECONDS       one connection, as fast as it goes:
+ *                                    "mbytes_per_s=N"
+ *   tpt-bench idle N                 N UDP sockets with idle CONNECT
+ *                                    sockrefs; "ready", then wait
+ *   tpt-bench fill N DST-NET         N unrelated UDP conntracks: datagrams to
+ *                                    DST-NET.1-250, ports 1024 and up
+ *   tpt-bench close N DST FOREIGN    N UDP sockets from FOREIGN (CONNECT),
+ *                                    each owning the conntrack of one
+ *                                    datagram to DST; the time to close them
+ *                                    all: "close_us=N"
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RR_LEN		64
+#define BUFSZ		65536
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static void parse(const char *s, struct sockaddr_in *sin)
+{
+	char ip[64];
+	const char *colon = strchr(s, ':');
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	snprintf(ip, sizeof(ip), "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1) {
+		fprintf(stderr, "tpt-bench: bad address %s\n", s);
+		exit(2);
+	}
+	if (colon)
+		sin->sin_port = htons(atoi(colon + 1));
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int listener(const struct sockaddr_in *a, bool transparent)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (transparent && setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)))
+		die("IP_TRANSPARENT");
+	if (bind(fd, (const struct sockaddr *)a, sizeof(*a)) || listen(fd, 4096))
+		die("listen");
+	return fd;
+}
+
+static void nofile(rlim_t n)
+{
+	struct rlimit rl = { n, n };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("RLIMIT_NOFILE");
+}
+
+/* ---- servers ---- */
+
+static __attribute__((noreturn)) int server(const char *addr, bool sink)
+{
+	struct sockaddr_in a;
+	int lfd, ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
+	static char buf[BUFSZ], answer[RR_LEN];
+
+	nofile(65536);
+	signal(SIGPIPE, SIG_IGN);
+	parse(addr, &a);
+	lfd = listener(&a, false);
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	memset(answer, 'a', sizeof(answer));
+	for (;;) {
+		int n = epoll_wait(ep, evs, 256, -1);
+
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			ssize_t r;
+
+			if (fd == lfd) {
+				int c;
+
+				while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+					ev.data.fd = c;
+					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
+				}
+				continue;
+			}
+			r = read(fd, buf, sizeof(buf));
+			if (r > 0 && sink)
+				continue;
+			if (r > 0)
+				write(fd, answer, sizeof(answer));
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			close(fd);
+		}
+	}
+}
+
+/* ---- the proxy ---- */
+
+enum mode { TPROXY2, V4, REDIRECT };
+
+struct pair;
+
+struct half {
+	int fd, peer;		/* fd -1: closed */
+	struct half *other;
+	struct pair *pair;
+	char buf[BUFSZ];
+	size_t len, off;
+	bool eof;
+};
+
+/* a relayed connection; freed after the epoll round that closed it */
+struct pair {
+	struct half up, down;
+	struct pair *next_dead;
+};
+
+static struct pair *dead;
+
+/* Move what can be moved from h->fd to h->peer; false when done or failed */
+static bool pump(struct half *h)
+{
+	for (;;) {
+		if (h->off < h->len) {
+			ssize_t n = write(h->peer, h->buf + h->off, h->len - h->off);
+
+			if (n < 0)
+				return errno == EAGAIN;
+			h->off += n;
+			continue;
+		}
+		if (h->eof)
+			return true;
+		h->off = h->len = 0;
+		ssize_t n = read(h->fd, h->buf, sizeof(h->buf));
+
+		if (n == 0) {
+			h->eof = true;
+			shutdown(h->peer, SHUT_WR);
+			return true;
+		}
+		if (n < 0)
+			return errno == EAGAIN;
+		h->len = n;
+	}
+}
+
+static int tproxy2_connect_socket(const struct sockaddr_in *client)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct in_tproxy itp = { .op = TPROXY_ASSIGN };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	itp.v.addr.faddr = client->sin_addr;
+	if (bind(fd, (struct sockaddr *)&any, sizeof(any)) ||
+	    setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+		die("ASSIGN");
+	itp.op = TPROXY_FLAGS;
+	itp.v.flags = ITP_CONNECT;
+	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+		die("FLAGS");
+	return fd;
+}
+
+static int v4_connect_socket(const struct sockaddr_in *client)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr = client->sin_addr };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&from, sizeof(from)))
+		die("transparent bind");
+	return fd;
+}
+
+static void proxy_accept(int ep, int lfd, enum mode mode)
+{
+	struct sockaddr_in client, orig;
+	socklen_t cl = sizeof(client), ol = sizeof(orig);
+	int cfd, sfd;
+
+	while ((cfd = accept4(lfd, (struct sockaddr *)&client, &cl, SOCK_NONBLOCK)) >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET };
+		struct pair *p = malloc(sizeof(*p));
+		struct half *up = &p->up, *down = &p->down;
+
+		if (mode == V4)
+			getsockname(cfd, (struct sockaddr *)&orig, &ol);
+		else if (getsockopt(cfd, SOL_IP, SO_ORIGINAL_DST, &orig, &ol))
+			die("SO_ORIGINAL_DST");
+		if (mode == TPROXY2)
+			sfd = tproxy2_connect_socket(&client);
+		else if (mode == V4)
+			sfd = v4_connect_socket(&client);
+		else
+			sfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (connect(sfd, (struct sockaddr *)&orig, sizeof(orig)) && errno != EINPROGRESS)
+			die("connect");
+		up->len = up->off = down->len = down->off = 0;
+		up->eof = down->eof = false;
+		up->fd = down->peer = cfd;
+		up->peer = down->fd = sfd;
+		up->other = down;
+		down->other = up;
+		up->pair = down->pair = p;
+		ev.data.ptr = up;
+		epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+		ev.data.ptr = down;
+		epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+		cl = sizeof(client);
+		ol = sizeof(orig);
+	}
+}
+
+static __attribute__((noreturn)) int proxy(const char *m, const char *port)
+{
+	enum mode mode = !strcmp(m, "tproxy2") ? TPROXY2 : !strcmp(m, "v4") ? V4 : REDIRECT;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
+	int ep = epoll_create1(0), lfd;
+
+	nofile(65536);
+	signal(SIGPIPE, SIG_IGN);
+	lfd = listener(&a, mode == V4);
+	ev.data.ptr = NULL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		int n = epoll_wait(ep, evs, 256, -1);
+
+		for (int i = 0; i < n; i++) {
+			struct half *h = evs[i].data.ptr;
+
+			if (!h) {
+				proxy_accept(ep, lfd, mode);
+				continue;
+			}
+			if (h->fd < 0)
+				continue;	/* closed this round */
+			if (!pump(h) || !pump(h->other) ||
+			    (h->eof && h->off == h->len &&
+			     h->other->eof && h->other->off == h->other->len)) {
+				struct pair *p = h->pair;
+
+				close(h->fd);
+				close(h->peer);
+				h->fd = h->other->fd = -1;
+				p->next_dead = dead;
+				dead = p;
+			}
+		}
+		while (dead) {
+			struct pair *p = dead;
+
+			dead = p->next_dead;
+			free(p);
+		}
+	}
+}
+
+/* ---- clients ---- */
+
+struct rrconn {
+	int fd;
+	size_t got;
+};
+
+static int rr_open(int ep, const struct sockaddr_in *dst, struct rrconn *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = c };
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	c->got = 0;
+	if (connect(c->fd, (const struct sockaddr *)dst, sizeof(*dst)) && errno != EINPROGRESS)
+		return -1;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+static int rr(const char *addr, double seconds, int conc)
+{
+	struct sockaddr_in dst;
+	struct rrconn *cs = calloc(conc, sizeof(*cs));
+	struct epoll_event evs[256];
+	int ep = epoll_create1(0);
+	long done = 0, failed = 0;
+	double start, end;
+	char req[RR_LEN], buf[BUFSZ];
+
+	nofile(65536);
+	parse(addr, &dst);
+	memset(req, 'q', sizeof(req));
+	start = now();
+	end = start + seconds;
+	for (int i = 0; i < conc; i++)
+		rr_open(ep, &dst, &cs[i]);
+	while (now() < end) {
+		int n = epoll_wait(ep, evs, 256, 100);
+
+		for (int i = 0; i < n; i++) {
+			struct rrconn *c = evs[i].data.ptr;
+			ssize_t r;
+
+			if (evs[i].events & EPOLLOUT) {
+				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+				if (write(c->fd, req, sizeof(req)) != sizeof(req)) {
+					failed++;
+					goto again;
+				}
+				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+				continue;
+			}
+			r = read(c->fd, buf, sizeof(buf));
+			if (r > 0) {
+				c->got += r;
+				continue;
+			}
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			if (c->got == RR_LEN)
+				done++;
+			else
+				failed++;
+again:
+			close(c->fd);
+			rr_open(ep, &dst, c);
+		}
+	}
+	printf("conns_per_s=%.1f failed=%ld\n", done / (now() - start), failed);
+	return 0;
+}
+
+static int bulk(const char *addr, double seconds)
+{
+	struct sockaddr_in dst;
+	static char buf[BUFSZ];
+	double start, t;
+	long long sent = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	parse(addr, &dst);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+		die("connect");
+	start = now();
+	while ((t = now()) < start + seconds) {
+		ssize_t n = write(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			die("write");
+		sent += n;
+	}
+	printf("mbytes_per_s=%.2f\n", sent / (t - start) / 1e6);
+	close(fd);
+	return 0;
+}
+
+/* ---- sockrefs and conntracks ---- */
+
+static int tproxy_set(int fd, unsigned int op, struct in_addr a, unsigned short port,
+		      unsigned int flags)
+{
+	struct in_tproxy itp = { .op = op };
+
+	if (op == TPROXY_FLAGS) {
+		itp.v.flags = flags;
+	} else {
+		itp.v.addr.faddr = a;
+		itp.v.addr.fport = htons(port);
+	}
+	return setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp));
+}
+
+static int idle(int n)
+{
+	unsigned int seed = 1;
+
+	nofile(n + 64);
+	for (int i = 0; i < n; i++) {
+		/* 60000 ports an address: enough local addresses for n */
+		struct sockaddr_in l = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(0x7f000001 + i / 60000) };
+		struct in_addr f = { htonl(0x0a000000 | (rand_r(&seed) & 0xffffff)) };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (fd < 0 || bind(fd, (struct sockaddr *)&l, sizeof(l)) ||
+		    tproxy_set(fd, TPROXY_ASSIGN, f, 1024 + rand_r(&seed) % 60000, 0) ||
+		    tproxy_set(fd, TPROXY_FLAGS, f, 0, ITP_CONNECT))
+			die("idle sockref");
+	}
+	printf("ready\n");
+	fflush(stdout);
+	pause();
+	return 0;
+}
+
+static int fill(int n, const char *net)
+{
+	struct sockaddr_in dst;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned int base;
+
+	parse(net, &dst);
+	base = ntohl(dst.sin_addr.s_addr) & ~0xffu;
+	for (int i = 0; i < n; i++) {
+		dst.sin_addr.s_addr = htonl(base + 1 + i % 250);
+		dst.sin_port = htons(1024 + i / 250);
+		sendto(fd, "", 0, 0, (struct sockaddr *)&dst, sizeof(dst));
+	}
+	return 0;
+}
+
+static int closer(int n, const char *addr, const char *foreign)
+{
+	struct sockaddr_in dst, f, any = { .sin_family = AF_INET };
+	int *fds = calloc(n, sizeof(int));
+	double t;
+
+	nofile(n + 64);
+	parse(addr, &dst);
+	parse(foreign, &f);
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (bind(fds[i], (struct sockaddr *)&any, sizeof(any)) ||
+		    tproxy_set(fds[i], TPROXY_ASSIGN, f.sin_addr, 0, 0) ||
+		    tproxy_set(fds[i], TPROXY_FLAGS, f.sin_addr, 0, ITP_CONNECT) ||
+		    connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)) ||
+		    send(fds[i], "x", 1, 0) != 1)
+			die("owned conntrack");
+	}
+	usleep(200000);
+	t = now();
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	printf("close_us=%.0f\n", (now() - t) * 1e6);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "server"))
+		return server(argv[2], false);
+	if (argc == 3 && !strcmp(argv[1], "sink"))
+		return server(argv[2], true);
+	if (argc == 4 && !strcmp(argv[1], "proxy"))
+		return proxy(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "rr"))
+		return rr(argv[2], atof(argv[3]), atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "bulk"))
+		return bulk(argv[2], atof(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "idle"))
+		return idle(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "fill"))
+		return fill(atoi(argv[2]), argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "close"))
+		return closer(atoi(argv[2]), argv[3], argv[4]);
+	fprintf(stderr, "usage: see the comment at the top of tpt-bench.c\n");
+	return 2;
+}
