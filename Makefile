@@ -30,7 +30,7 @@ TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel userspace check demo fuzz soak patch patch-check install clean distclean
+.PHONY: all deps kernel userspace check check-smp demo fuzz soak bench patch patch-check install clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -109,6 +109,39 @@ fuzz: all
 	@TPT_FUZZ_SECONDS=$(DURATION) TPT_TEST_TIMEOUT=$$(($(DURATION) + 120)) \
 		TPT_BOOT_TIMEOUT=$$(($(DURATION) + 300)) \
 		scripts/check.sh $(TOP) $(UML)/linux $(B)/fuzz 50-sockopt-fuzz.sh
+
+# make bench: figures from a second UML kernel without the debugging
+BENCH_UML	:= $(B)/uml-bench
+BENCH_DEBUG	:= KASAN|KASAN_GENERIC|KASAN_VMALLOC|PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_KMEMLEAK|DEBUG_KMEMLEAK_AUTO_SCAN|LKDTM
+$(B)/bench-base.config: $(CONFIG) Makefile | $(B)/.deps
+	@grep -v -E '^CONFIG_($(BENCH_DEBUG))=' $(CONFIG) >$@
+$(BENCH_UML)/.config: $(B)/bench-base.config kernel/bench.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
+	@scripts/kconfig.sh um $(KSRC) $(BENCH_UML) $(B)/bench-base.config kernel/bench.config
+	@touch $@
+$(BENCH_UML)/linux: $(BENCH_UML)/.config $(B)/.assembled
+	$(MAKE) -s -C $(KSRC) ARCH=um O=$(BENCH_UML) -j$(JOBS) linux
+	@touch $@
+$(BIN)/tpt-bench: tests/bench/tpt-bench.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
+bench: $(BENCH_UML)/linux userspace $(BIN)/tpt-bench
+	@scripts/bench.sh $(TOP) $(BENCH_UML)/linux $(B)/bench
+
+# make check-smp: the concurrency tests on an x86_64 kernel with the same
+# debugging, under qemu with SMP CPUs (KVM if it starts, else TCG)
+X86		:= $(B)/x86
+SMP		?= 2
+SMP_TESTS	?= 52-parallel-sockrefs.sh 50-sockopt-fuzz.sh 26-udp-sessions.sh 51-soak.sh
+$(X86)/.config: $(CONFIG) kernel/qemu.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
+	@scripts/kconfig.sh x86_64 $(KSRC) $(X86) $(CONFIG) kernel/qemu.config
+	@touch $@
+$(X86)/arch/x86/boot/bzImage: $(X86)/.config $(B)/.assembled
+	$(MAKE) -s -C $(KSRC) ARCH=x86_64 O=$(X86) -j$(JOBS) bzImage
+	@touch $@
+check-smp: $(X86)/arch/x86/boot/bzImage userspace
+	@scripts/install-deps.sh smp
+	@TPT_VM=qemu TPT_SMP=$(SMP) TPT_TEST_TIMEOUT=900 TPT_BOOT_TIMEOUT=5400 \
+		scripts/check.sh $(TOP) $(X86)/arch/x86/boot/bzImage $(B)/smp $(SMP_TESTS)
 
 # The full soak: make soak CONNECTIONS=10000
 CONNECTIONS	?= 10000

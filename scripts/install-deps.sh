@@ -1,9 +1,11 @@
 #!/bin/sh
 # Install what building and testing tproxy2 needs, if it is missing (Debian 12, as root).
+# install-deps.sh smp: what make check-smp needs besides (qemu).
 set -eu
 pkgs="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils
       iptables iproute2 libxtables-dev libnetfilter-conntrack-dev pkg-config patch
       conntrack man-db groff-base kmod rsync"
+[ "${1:-}" = smp ] && pkgs="qemu-system-x86"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -3,6 +3,8 @@
 # Boot the UML test kernel once, run the tests inside it (all of
 # tests/t/*.sh when none are named), print one ok/not ok line per test and
 # one for the kernel log.  Exit 1 on any failure.
+# With TPT_VM=qemu, KERNEL is an x86_64 bzImage booted under qemu with
+# TPT_SMP CPUs (make check-smp): KVM where it starts, TCG otherwise.
 set -u
 top=$1 kernel=$2 out=$3
 shift 3
@@ -13,12 +15,33 @@ rm -rf "$out"
 mkdir -p "$out/logs" "$out/umldir"
 : >"$out/results"
 
-# UML backs guest memory with a file in $TMPDIR, which must be tmpfs.
-TMPDIR=/dev/shm timeout -k 10 "$timeout" "$kernel" mem=768M \
-	rootfstype=hostfs rootflags=/ ro init="$top/tests/uml/init.sh" \
-	uml_dir="$out/umldir" TPT_TOP="$top" TPT_OUT="$out" \
-	TPT_TESTS="$tests" </dev/null >"$out/console.log" 2>&1
-rc=$?
+env="TPT_TOP=$top TPT_OUT=$out TPT_TESTDIR=${TPT_TESTDIR:-tests/t} TPT_TESTS=$tests"
+if [ "${TPT_VM:-uml}" = qemu ]; then
+	# KVM where it actually starts (with no kernel, the firmware idles)
+	accel=tcg
+	if [ -w /dev/kvm ]; then
+		timeout 5 qemu-system-x86_64 -accel kvm -M q35 -m 128 -display none \
+			-monitor none -serial none -nodefaults </dev/null >/dev/null 2>&1
+		[ $? = 124 ] && accel=kvm
+	fi
+	echo "# qemu: ${TPT_SMP:-2} CPUs, accel=$accel" >&2
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel $accel -M q35 \
+		-cpu max -smp "${TPT_SMP:-2}" -m "${TPT_MEM:-2G}" \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on \
+		-virtfs local,path="$out",mount_tag=out,security_model=none \
+		-kernel "$kernel" \
+		-append "console=ttyS0 panic=-1 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 ro init=$top/tests/uml/init.sh $env" \
+		</dev/null >"$out/console.log" 2>&1
+	rc=$?
+else
+	# UML backs guest memory with a file in $TMPDIR, which must be tmpfs.
+	# shellcheck disable=SC2086
+	TMPDIR=/dev/shm timeout -k 10 "$timeout" "$kernel" mem="${TPT_MEM:-768M}" \
+		rootfstype=hostfs rootflags=/ ro init="$top/tests/uml/init.sh" \
+		uml_dir="$out/umldir" $env </dev/null >"$out/console.log" 2>&1
+	rc=$?
+fi
 
 pass=0
 fail=0

@@ -3,7 +3,8 @@
 # time limit, its output in $TPT_LOGS/NAME.log, one ok/not ok line in
 # $TPT_RESULTS.
 top=$TPT_TOP
-cd "$top/tests/t" || { echo "not ok 1 - the tests are not reachable at $top/tests/t" >>"$TPT_RESULTS"; exit 1; }
+dir=$top/${TPT_TESTDIR:-tests/t}
+cd "$dir" || { echo "not ok 1 - the tests are not reachable at $dir" >>"$TPT_RESULTS"; exit 1; }
 tests="$*"
 [ -n "$tests" ] || tests=$(ls *.sh)
 limit=${TPT_TEST_TIMEOUT:-240}

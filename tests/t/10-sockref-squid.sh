@@ -16,6 +16,12 @@ for bindaddr in $ROUTER_SIP 0.0.0.0; do
 	proxy=$!
 	wait_listen $R 3128
 	in_c $BIN/tpt-client $SERVER_IP:80 squid-$bindaddr >$T/reply || fail "no answer (bind $bindaddr)"
+	# the server-side conntrack is translated and marked; read at once:
+	# it goes a second after the proxy's socket
+	in_r cat /proc/net/nf_conntrack >$T/ct
+	grep "src=$ROUTER_SIP dst=$SERVER_IP .*dport=80 .*src=$SERVER_IP dst=$CLIENT_IP" $T/ct >$T/ctp ||
+		{ cat $T/ct; fail "no SNATed conntrack for the proxy's connection (bind $bindaddr)"; }
+	expect_in $T/ctp "\[TPROXY\]" "the translated connection lacks the tproxy bit"
 	cat $T/proxy-$bindaddr $T/reply
 	expect_in $T/reply "SERVER peer=$CLIENT_IP:[0-9]* .*said=squid-$bindaddr" \
 		"the server did not see the client's address (bind $bindaddr)"
@@ -24,9 +30,3 @@ for bindaddr in $ROUTER_SIP 0.0.0.0; do
 	in_r cat /proc/net/tproxy >$T/proc
 	[ ! -s $T/proc ] || { cat $T/proc; fail "sockrefs left after the proxy exited"; }
 done
-
-# the server-side conntrack is translated and marked
-in_r cat /proc/net/nf_conntrack >$T/ct
-grep "src=$ROUTER_SIP dst=$SERVER_IP .*dport=80 .*src=$SERVER_IP dst=$CLIENT_IP" $T/ct >$T/ctp ||
-	{ cat $T/ct; fail "no SNATed conntrack for the proxy's connection"; }
-expect_in $T/ctp "\[TPROXY\]" "the translated connection lacks the tproxy bit"

@@ -1,0 +1,161 @@
+#!/bin/sh
+# make bench, inside the non-debug UML kernel: the figures P1-P6 of
+# issue 7, as medians over rounds, in one boot.  Setups, interleaved
+# a b c d a b c d ... so that drift hits all alike:
+#   a  tproxy2: the tproxy table redirects, the proxy connects from the
+#      client's address with IP_TPROXY
+#   b  mainline TPROXY v4: mangle TPROXY + IP_TRANSPARENT, -m socket and a
+#      policy route for the replies
+#   c  nat REDIRECT and a plain connect
+#   d  no proxy
+# The same proxy program (tpt-bench proxy) serves a-c.
+. ../lib.sh
+B=$TPT_TOP/build/bin/tpt-bench
+ROUNDS=${TPT_BENCH_ROUNDS:-5}
+RR_SECONDS=3
+BULK_SECONDS=2
+CONC=16
+OUT=$(dirname "$TPT_RESULTS")/bench.json
+RAW=$T/raw
+
+setup_topology
+for ns in $C $R $S; do
+	ip netns exec $ns sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+	ip netns exec $ns sysctl -qw net.ipv4.tcp_tw_reuse=1
+	ip netns exec $ns sysctl -qw net.core.somaxconn=4096
+	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
+done
+sysctl -qw net.netfilter.nf_conntrack_max=600000
+sysctl -qw net.netfilter.nf_conntrack_buckets=262144
+in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
+# v4's replies: a policy route delivers what -m socket marks
+in_r ip rule add fwmark 1 lookup 100
+in_r ip route add local 0.0.0.0/0 dev lo table 100
+
+bg $S $T/srv $B server $SERVER_IP:80
+bg $S $T/sink $B sink $SERVER_IP:81
+bg $R $T/p2 $B proxy tproxy2 3128
+bg $R $T/p4 $B proxy v4 3129
+bg $R $T/pr $B proxy redirect 3130
+for p in 3128 3129 3130; do wait_listen $R $p; done
+wait_listen $S 80
+wait_listen $S 81
+
+flush() {
+	for t in tproxy mangle nat; do ipt $R -t $t -F; done
+	ipt $R -t mangle -X 2>/dev/null
+}
+
+setup() {
+	flush
+	case $1 in
+	a) ipt $R -t tproxy -A PREROUTING -p tcp -m multiport --dports 80,81 \
+		-j TPROXY --on-port 3128 ;;
+	b) ipt $R -t mangle -N DIVERT
+	   ipt $R -t mangle -A DIVERT -j MARK --set-mark 1
+	   ipt $R -t mangle -A DIVERT -j ACCEPT
+	   ipt $R -t mangle -A PREROUTING -p tcp -m socket -j DIVERT
+	   ipt $R -t mangle -A PREROUTING -p tcp -m multiport --dports 80,81 \
+		-j TPROXY --on-port 3129 --tproxy-mark 1 ;;
+	c) ipt $R -t nat -A PREROUTING -p tcp -m multiport --dports 80,81 \
+		-j REDIRECT --to-ports 3130 ;;
+	d) ;;
+	esac
+}
+
+# measure NAME CMD...: one figure, appended to $RAW as "NAME VALUE"
+measure() {
+	name=$1
+	shift
+	v=$("$@" | sed -n 's/^[a-z_]*=\([0-9.]*\).*/\1/p' | head -n 1)
+	echo "$name ${v:-0}" >>"$RAW"
+	echo "$name ${v:-0}"
+}
+
+median() {
+	grep "^$1 " "$RAW" | cut -d' ' -f2 | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'
+}
+
+log "warm-up"
+for s in a b c d; do
+	setup $s
+	in_c $B rr $SERVER_IP:80 1 $CONC >/dev/null
+done
+
+for r in $(seq "$ROUNDS"); do
+	log "round $r"
+	for s in a b c d; do
+		setup $s
+		measure "rr_$s" in_c $B rr $SERVER_IP:80 $RR_SECONDS $CONC
+		measure "bulk_$s" in_c $B bulk $SERVER_IP:81 $BULK_SECONDS
+	done
+done
+
+log "P4: new connections with 10 and with 100000 idle sockrefs (setup a)"
+setup a
+for r in 1 2 3; do
+	for n in 10 100000; do
+		bg $R $T/idle $B idle $n
+		idle=$!
+		for _ in $(seq 600); do grep -q ready $T/idle && break; sleep 0.1; done
+		grep -q ready $T/idle || { cat $T/idle; fail "idle sockrefs"; }
+		[ $n = 100000 ] && [ $r = 1 ] && {
+			obj=$(cat /sys/kernel/slab/tproxy2_sockref/object_size)
+			slab=$(cat /sys/kernel/slab/tproxy2_sockref/slab_size)
+			echo "sockref: object_size $obj slab_size $slab"
+		}
+		measure "idle_$n" in_c $B rr $SERVER_IP:80 $RR_SECONDS $CONC
+		kill $idle
+		wait $idle 2>/dev/null
+	done
+done
+
+log "P5: closing 1000 sockets that own conntracks, beside 1000 and 200000 others"
+flush
+for r in 1 2 3; do
+	for n in 1000 200000; do
+		in_r conntrack -F >/dev/null 2>&1
+		in_c $B fill $n 198.51.100.0
+		echo "conntracks: $(in_r cat /proc/sys/net/netfilter/nf_conntrack_count)"
+		measure "close_$n" in_r $B close 1000 $SERVER_IP:9 $CLIENT_IP
+		sleep 1.5
+	done
+done
+in_r conntrack -F >/dev/null 2>&1
+
+for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d idle_10 idle_100000 close_1000 close_200000; do
+	eval "m_$k=$(median $k)"
+done
+p1=$(ratio "$m_rr_a" "$m_rr_b")
+p2=$(ratio "$m_rr_a" "$m_rr_c")
+p3=$(ratio "$m_bulk_a" "$m_bulk_c")
+p4=$(ratio "$m_idle_100000" "$m_idle_10")
+p5=$(ratio "$m_close_200000" "$m_close_1000")
+
+cat >"$OUT" <<EOF
+{
+  "kernel": "$(uname -r) UML, no KASAN/lockdep/kmemleak",
+  "rounds": $ROUNDS,
+  "medians": {
+    "conns_per_s": { "tproxy2": $m_rr_a, "v4": $m_rr_b, "redirect": $m_rr_c, "none": $m_rr_d },
+    "bulk_mbytes_per_s": { "tproxy2": $m_bulk_a, "v4": $m_bulk_b, "redirect": $m_bulk_c, "none": $m_bulk_d },
+    "conns_per_s_idle_sockrefs": { "10": $m_idle_10, "100000": $m_idle_100000 },
+    "close_us_1000_sockets": { "1000_conntracks": $m_close_1000, "200000_conntracks": $m_close_200000 },
+    "sockref_bytes": { "object_size": $obj, "slab_size": $slab }
+  },
+  "ratios": {
+    "P1_tproxy2_vs_v4_conns": { "value": $p1, "goal": ">= 1.0" },
+    "P2_tproxy2_vs_redirect_conns": { "value": $p2, "goal": ">= 0.95" },
+    "P3_tproxy2_vs_redirect_bulk": { "value": $p3, "goal": ">= 0.98" },
+    "P4_100000_vs_10_idle_sockrefs_conns": { "value": $p4, "goal": ">= 0.95" },
+    "P5_close_200000_vs_1000_conntracks": { "value": $p5, "goal": "<= 1.1" },
+    "P6_bytes_per_sockref": { "value": $slab, "goal": "<= 128" }
+  }
+}
+EOF
+cat "$OUT"
