@@ -16,6 +16,12 @@ mkdir -p "$out/logs" "$out/umldir"
 : >"$out/results"
 
 env="TPT_TOP=$top TPT_OUT=$out TPT_TESTDIR=${TPT_TESTDIR:-tests/t} TPT_TESTS=$tests"
+# the tests' knobs reach the guest's environment on the kernel command line
+for v in TPT_TEST_TIMEOUT TPT_FUZZ_SECONDS TPT_SOAK_CONNECTIONS TPT_REUSE_CYCLES \
+	 TPT_PARALLEL_CYCLES TPT_BENCH_ROUNDS; do
+	eval "val=\${$v:-}"
+	[ -z "$val" ] || env="$env $v=$val"
+done
 if [ "${TPT_VM:-uml}" = qemu ]; then
 	# KVM where it actually starts (with no kernel, the firmware idles)
 	accel=tcg
@@ -27,7 +33,7 @@ if [ "${TPT_VM:-uml}" = qemu ]; then
 	echo "# qemu: ${TPT_SMP:-2} CPUs, accel=$accel" >&2
 	timeout -k 10 "$timeout" qemu-system-x86_64 -accel $accel -M q35 \
 		-cpu max -smp "${TPT_SMP:-2}" -m "${TPT_MEM:-2G}" \
-		-nographic -no-reboot -nodefaults -serial stdio \
+		-display none -monitor none -no-reboot -nodefaults -serial stdio \
 		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on \
 		-virtfs local,path="$out",mount_tag=out,security_model=none \
 		-kernel "$kernel" \

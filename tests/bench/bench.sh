@@ -22,6 +22,9 @@ setup_topology
 for ns in $C $R $S; do
 	ip netns exec $ns sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 	ip netns exec $ns sysctl -qw net.ipv4.tcp_tw_reuse=1
+	# without timestamps a server in TIME_WAIT takes a new SYN from a port
+	# that another setup's connection used: no 1 s SYN retries
+	ip netns exec $ns sysctl -qw net.ipv4.tcp_timestamps=0
 	ip netns exec $ns sysctl -qw net.core.somaxconn=4096
 	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
 done
@@ -96,6 +99,13 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 
+log "the proxy's socket work per connection, without the connection"
+for r in 1 2 3; do
+	for m in tproxy2 v4 plain; do
+		measure "setup_$m" in_r $B setup 5000 $m $CLIENT_IP
+	done
+done
+
 log "P4: new connections with 10 and with 100000 idle sockrefs (setup a)"
 setup a
 for r in 1 2 3; do
@@ -128,7 +138,8 @@ for r in 1 2 3; do
 done
 in_r conntrack -F >/dev/null 2>&1
 
-for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d idle_10 idle_100000 close_1000 close_200000; do
+for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d idle_10 idle_100000 close_1000 close_200000 \
+	 setup_tproxy2 setup_v4 setup_plain; do
 	eval "m_$k=$(median $k)"
 done
 p1=$(ratio "$m_rr_a" "$m_rr_b")
@@ -146,6 +157,7 @@ cat >"$OUT" <<EOF
     "bulk_mbytes_per_s": { "tproxy2": $m_bulk_a, "v4": $m_bulk_b, "redirect": $m_bulk_c, "none": $m_bulk_d },
     "conns_per_s_idle_sockrefs": { "10": $m_idle_10, "100000": $m_idle_100000 },
     "close_us_1000_sockets": { "1000_conntracks": $m_close_1000, "200000_conntracks": $m_close_200000 },
+    "proxy_socket_setup_us": { "tproxy2": $m_setup_tproxy2, "v4": $m_setup_v4, "redirect": $m_setup_plain },
     "sockref_bytes": { "object_size": $obj, "slab_size": $slab }
   },
   "ratios": {

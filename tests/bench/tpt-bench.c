@@ -20,6 +20,10 @@
  *                                    sockrefs; "ready", then wait
  *   tpt-bench fill N DST-NET         N unrelated UDP conntracks: datagrams to
  *                                    DST-NET.1-250, ports 1024 and up
+ *   tpt-bench setup N MODE CLIENT    the proxy's per-connection socket work
+ *                                    without the connection: N times socket,
+ *                                    bind and (MODE tproxy2) ASSIGN + FLAGS or
+ *                                    (v4) IP_TRANSPARENT, close: "us_per_op=N"
  *   tpt-bench close N DST FOREIGN    N UDP sockets from FOREIGN (CONNECT),
  *                                    each owning the conntrack of one
  *                                    datagram to DST; the time to close them
@@ -457,6 +461,30 @@ static int fill(int n, const char *net)
 	return 0;
 }
 
+static int setup_cost(int n, const char *m, const char *client)
+{
+	struct sockaddr_in c;
+	double t;
+
+	parse(client, &c);
+	t = now();
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+		int fd;
+
+		if (!strcmp(m, "tproxy2"))
+			fd = tproxy2_connect_socket(&c);
+		else if (!strcmp(m, "v4"))
+			fd = v4_connect_socket(&c);
+		else if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0 ||
+			 bind(fd, (struct sockaddr *)&any, sizeof(any)))
+			die("bind");
+		close(fd);
+	}
+	printf("us_per_op=%.2f\n", (now() - t) * 1e6 / n);
+	return 0;
+}
+
 static int closer(int n, const char *addr, const char *foreign)
 {
 	struct sockaddr_in dst, f, any = { .sin_family = AF_INET };
@@ -500,6 +528,8 @@ int main(int argc, char **argv)
 		return idle(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "fill"))
 		return fill(atoi(argv[2]), argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "setup"))
+		return setup_cost(atoi(argv[2]), argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "close"))
 		return closer(atoi(argv[2]), argv[3], argv[4]);
 	fprintf(stderr, "usage: see the comment at the top of tpt-bench.c\n");
