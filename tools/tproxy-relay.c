@@ -43,6 +43,7 @@
 
 #define BUFSZ	16384
 #define UDP_HASH	1024
+#define LISTEN_BACKLOG	65535	/* the kernel caps it at net.core.somaxconn */
 
 /* One direction of a relayed connection: from src to dst */
 struct pipe {
@@ -675,7 +676,7 @@ int main(int argc, char **argv)
 
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0 || listen(lfd, 1024) < 0) {
+	if (bind(lfd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0 || listen(lfd, LISTEN_BACKLOG) < 0) {
 		perror("tproxy-relay: listen");
 		return 1;
 	}

@@ -57,7 +57,7 @@ static int server(const char *addr, const char *expect)
 	inet_pton(AF_INET, expect, &want);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4096))
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 65535))
 		tpt_die("server %s", addr);
 	nonblock(lfd);
 	ep = epoll_create1(0);

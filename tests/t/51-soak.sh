@@ -7,7 +7,15 @@
 n=${TPT_SOAK_CONNECTIONS:-1000}
 ulimit -n $((n * 3 + 1024))
 sysctl -qw net.netfilter.nf_conntrack_max=$((n * 4 + 65536))
+# four sockets a connection, each with data queued: TCP's memory (pages)
+[ "$n" -le 1000 ] || sysctl -qw net.ipv4.tcp_mem="$((n * 12)) $((n * 16)) $((n * 24))"
 setup_topology
+# all connections come at once: room for them in the listen queues (the
+# test kernel has no SYN cookies)
+for ns in $R $S; do
+	ip netns exec $ns sysctl -qw net.core.somaxconn=$((n + 1024))
+	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_syn_backlog=$((n + 1024))
+done
 ipt $R -t tproxy -A PREROUTING -p tcp --dport 7777 -j TPROXY --on-port 3128 || fail "rule"
 bg $S $T/srv $BIN/tpt-soak server $SERVER_IP:7777 $CLIENT_IP
 srv=$!
