@@ -131,7 +131,7 @@ bench: $(BENCH_UML)/linux userspace $(BIN)/tpt-bench
 # debugging, under qemu with SMP CPUs (KVM if it starts, else TCG)
 X86		:= $(B)/x86
 SMP		?= 2
-SMP_TESTS	?= 52-parallel-sockrefs.sh 50-sockopt-fuzz.sh 26-udp-sessions.sh 51-soak.sh
+SMP_TESTS	?= 52-parallel-sockrefs.sh 50-sockopt-fuzz.sh 26-udp-sessions.sh
 $(X86)/.config: $(CONFIG) kernel/qemu.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
 	@scripts/kconfig.sh x86_64 $(KSRC) $(X86) $(CONFIG) kernel/qemu.config
 	@touch $@

@@ -6,10 +6,11 @@
  *	echoes every connection; counts connections whose peer is not
  *	EXPECT_PEER_IP and prints "server: N connections, M from elsewhere"
  *	on SIGTERM.
- * tpt-soak client ADDR:PORT CONNECTIONS BYTES
+ * tpt-soak client ADDR:PORT CONNECTIONS BYTES [SECONDS]
  *	opens all connections at once, sends BYTES of data derived from the
  *	connection's number on each, checks that exactly those bytes come
- *	back; prints "client: N ok, M failed" and exits 1 if any failed.
+ *	back within SECONDS (default 120); prints "client: N ok, M failed" and
+ *	exits 1 if any failed.
  */
 #include "tpt.h"
 
@@ -111,13 +112,13 @@ struct cconn {
 	int done, bad;
 };
 
-static int client(const char *addr, int n, size_t bytes)
+static int client(const char *addr, int n, size_t bytes, int seconds)
 {
 	struct sockaddr_in dst;
 	struct epoll_event ev, evs[256];
 	struct cconn *cs = calloc(n, sizeof(*cs));
 	int ep = epoll_create1(0), left = n, ok = 0, failed = 0;
-	time_t deadline = time(NULL) + 120;
+	time_t deadline = time(NULL) + seconds;
 	struct rlimit rl = { n + 64, n + 64 };
 
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -192,8 +193,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "server"))
 		return server(argv[2], argv[3]);
-	if (argc == 5 && !strcmp(argv[1], "client"))
-		return client(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0));
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "client"))
+		return client(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0),
+			      argc == 6 ? atoi(argv[5]) : 120);
 	fprintf(stderr, "usage: tpt-soak server ADDR:PORT PEER_IP | client ADDR:PORT N BYTES\n");
 	return 2;
 }
