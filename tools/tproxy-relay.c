@@ -454,7 +454,8 @@ static void udp_receive(int ep, int fd, const struct sockaddr_in *local,
 	static char buf[65536];
 	char cbuf[CMSG_SPACE(sizeof(struct in_origaddrs))];
 
-	for (;;) {
+	/* a few at a time: the sessions' own traffic is served in between */
+	for (int k = 0; k < 16; k++) {
 		struct sockaddr_in src, orig = { .sin_family = AF_INET };
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr msg = {

@@ -702,9 +702,11 @@ int tproxy2_sockref_unassign(struct sock *sk)
  * receiver.  The conntrack that steered the flow's first datagrams to the
  * receiver (by a tproxy table rule or a LISTEN sockref) would go on doing
  * so: it goes.  The flow's next datagram makes a new one, and the session's
- * sockref, now in the tables, maps it.  Datagrams that were already past the
- * old mapping reach the receiver before this returns: the receive path
- * runs under RCU.  The session's own conntracks are left alone.
+ * sockref, now in the tables, maps it.  A datagram that was already past the
+ * old mapping on another CPU still reaches the receiver; the proxy forwards
+ * it through the session.  Waiting for those (an RCU grace period) would
+ * cost every new session milliseconds on SMP.  The session's own
+ * conntracks are left alone.
  */
 static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 				__be32 faddr, __be16 fport)
@@ -719,7 +721,6 @@ static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 	};
 	struct nf_conntrack_tuple_hash *h;
 	struct nf_conn *ct;
-	bool killed = false;
 
 	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
 	if (!h)
@@ -728,10 +729,8 @@ static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 	if (NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL &&
 	    test_bit(IPS_TPROXY_BIT, &ct->status) &&
 	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
-		killed = nf_ct_kill(ct);
+		nf_ct_kill(ct);
 	nf_ct_put(ct);
-	if (killed)
-		synchronize_net();
 }
 
 int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
