@@ -140,7 +140,7 @@ $(X86)/arch/x86/boot/bzImage: $(X86)/.config $(B)/.assembled
 	@touch $@
 check-smp: $(X86)/arch/x86/boot/bzImage userspace
 	@scripts/install-deps.sh smp
-	@TPT_VM=qemu TPT_SMP=$(SMP) TPT_TEST_TIMEOUT=900 TPT_BOOT_TIMEOUT=5400 \
+	@TPT_VM=qemu TPT_SMP=$(SMP) TPT_TEST_TIMEOUT=900 TPT_BOOT_TIMEOUT=5400 TPT_UDP_LOSS_MS=20000 \
 		scripts/check.sh $(TOP) $(X86)/arch/x86/boot/bzImage $(B)/smp $(SMP_TESTS)
 
 # The full soak: make soak CONNECTIONS=10000

@@ -8,8 +8,10 @@
  *	FLOWS sockets at once, each sending PAIRS requests "F<flow> S<seq>"
  *	one after the other, each after the answer to the one before.  Every
  *	answer must come from SERVER:PORT, carry this flow's request, and name
- *	the flow's own address as the peer the server saw.  Prints a summary;
- *	exit 0 when every answer came and was right.
+ *	the flow's own address as the peer the server saw.  An answer counts
+ *	as late after 1 s and as lost after TPT_UDP_LOSS_MS (default 3000)
+ *	ms: a slow guest is told apart from a lost datagram.  Prints a
+ *	summary; exit 0 when every answer came and was right.
  *   tpt-udp recv ADDR:PORT [FADDR:FPORT]
  *	a receiver with IP_RECVORIGADDRS (tied to the foreign FADDR:FPORT with
  *	ITP_LISTEN | ITP_UNIDIR when given): print "ready", then one line per
@@ -98,6 +100,9 @@ static int client(const char *addr, int nflows, int pairs)
 	struct flow *flows = calloc(nflows, sizeof(*flows));
 	int ep = epoll_create1(0), open = nflows;
 	long ok = 0, lost = 0, wrong = 0, badsrc = 0, badpeer = 0;
+	long late = 0, slowest = 0;
+	const char *env = getenv("TPT_UDP_LOSS_MS");
+	long loss_ms = env ? atol(env) : 3000;
 	struct in_addr myip;
 
 	tpt_parse_addr(addr, &srv, -1);
@@ -158,6 +163,10 @@ static int client(const char *addr, int nflows, int pairs)
 				wrong++;
 				continue;
 			}
+			if (t - f->sent > 1000)
+				late++;
+			if (t - f->sent > slowest)
+				slowest = t - f->sent;
 			/* the server must have seen this flow's own address */
 			me.sin_addr = myip;
 			snprintf(peer, sizeof(peer), "%s", buf + strlen(want));
@@ -177,16 +186,17 @@ static int client(const char *addr, int nflows, int pairs)
 		for (int i = 0; i < nflows; i++) {
 			struct flow *f = &flows[i];
 
-			if (f->seq <= pairs && t - f->sent > 3000) {
-				fprintf(stderr, "flow %d: no answer to seq %d\n", i, f->seq);
+			if (f->seq <= pairs && t - f->sent > loss_ms) {
+				fprintf(stderr, "flow %d: no answer to seq %d in %ld ms\n",
+					i, f->seq, loss_ms);
 				lost++;
 				f->seq = pairs + 1;
 				open--;
 			}
 		}
 	}
-	printf("flows=%d pairs=%d ok=%ld lost=%ld wrong=%ld badsrc=%ld badpeer=%ld\n",
-	       nflows, pairs, ok, lost, wrong, badsrc, badpeer);
+	printf("flows=%d pairs=%d ok=%ld lost=%ld wrong=%ld badsrc=%ld badpeer=%ld late=%ld slowest_ms=%ld\n",
+	       nflows, pairs, ok, lost, wrong, badsrc, badpeer, late, slowest);
 	return ok == (long)nflows * pairs ? 0 : 1;
 }
 

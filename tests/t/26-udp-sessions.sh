@@ -41,12 +41,39 @@ expect_in $T/proc "^udp [0-9.]*:[0-9]* $SERVER_IP:53 $CLIENT_IP:3000 0x00000004$
 expect_in $T/proc "^udp [0-9.]*:[0-9]* $CLIENT_IP:3000 0.0.0.0:0 0x00000001$" \
 	"the server side's sockref (CONNECT)"
 
+# where a datagram was dropped, if one was: socket buffers, conntrack
+udp_drops() {
+	for ns in $C $R $S; do
+		echo "$ns: $(ip netns exec $ns awk '/^Udp:/ { if (h) print; h = 1 }' /proc/net/snmp)"
+	done
+	# per CPU, in hex: the sums of drop, insert_failed and invalid
+	in_r cat /proc/net/stat/nf_conntrack | {
+		read -r names
+		drop=0 ifail=0 inval=0 clash=0
+		while read -r line; do
+			i=0
+			for v in $line; do
+				i=$((i + 1))
+				n=$(echo "$names" | cut -d' ' -f$i)
+				case $n in
+				drop) drop=$((drop + 0x$v)) ;;
+				insert_failed) ifail=$((ifail + 0x$v)) ;;
+				invalid) inval=$((inval + 0x$v)) ;;
+				clashres) clash=$((clash + 0x$v)) ;;
+				esac
+			done
+		done
+		echo "conntrack: drop=$drop insert_failed=$ifail invalid=$inval clashres=$clash"
+	}
+}
+
 for port in 53 5300; do
 	log "200 flows x 50 pairs, port $port"
 	in_c $BIN/tpt-udp client $SERVER_IP:$port 200 50 >$T/flows$port 2>$T/err$port
 	rc=$?
 	cat $T/flows$port
 	head -n 20 $T/err$port
+	udp_drops
 	[ $rc = 0 ] || fail "port $port: flows lost or misdelivered"
 	expect_in $T/flows$port "ok=10000 lost=0 wrong=0 badsrc=0 badpeer=0" "port $port: the summary"
 done
