@@ -12,20 +12,25 @@
 
 #include <linux/list.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <net/sock.h>
 
 /**
  * struct tproxy2_sockref - a socket's tie to a foreign address
- * @owner_node: in the namespace's table by owning socket
- * @foreign_node: in the table by foreign address, when @faddr is set
- * @local_node: in the table by local port
+ * @owner_node: in the namespace's table by owning socket (key @sk)
+ * @foreign_node: in the table by foreign address (key @faddr, @fport),
+ *	when @faddr is set
+ * @local_node: in the table by local port (key @lport)
+ * @all: in the namespace's list of sockrefs, for /proc and its exit
  * @sk: the owning socket; the sockref holds no reference, it is removed
  *	before the socket goes away.  The packet path only compares it.
- * @laddr: local address the socket was bound to at ASSIGN; 0 for any
  * @faddr: foreign address; 0 for a mark-only sockref
+ * @fport: foreign port (0: any); follows @faddr, the two are one key
+ * @lport: local port
+ * @laddr: local address the socket was bound to at ASSIGN; 0 for any
  * @raddr: remote peer recorded by CONNECT; 0 for any
- * @lport: local port, @fport: foreign port (0: any), @rport: remote port
+ * @rport: remote port
  * @proto: IPPROTO_TCP or IPPROTO_UDP
  * @dead: unlinked; no conntrack may join @cts any more
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
@@ -37,19 +42,20 @@
  * @rcu: for freeing after readers are done; @cts is empty by then and
  *	the packet path never reads it, so the two share their space
  *
- * @cts and @dead are protected by the namespace's lock.  The layout keeps
- * a sockref within 112 bytes on 64-bit.
+ * @all, @cts and @dead are protected by the namespace's lock.  The layout
+ * keeps a sockref within 120 bytes on 64-bit.
  */
 struct tproxy2_sockref {
-	struct hlist_node	owner_node;
-	struct hlist_node	foreign_node;
-	struct hlist_node	local_node;
+	struct rhash_head	owner_node;
+	struct rhlist_head	foreign_node;
+	struct rhlist_head	local_node;
+	struct list_head	all;
 	const struct sock	*sk;
-	__be32			laddr;
 	__be32			faddr;
-	__be32			raddr;
-	__be16			lport;
 	__be16			fport;
+	__be16			lport;
+	__be32			laddr;
+	__be32			raddr;
 	__be16			rport;
 	u8			proto;
 	bool			dead;

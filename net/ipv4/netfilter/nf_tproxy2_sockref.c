@@ -13,14 +13,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/bitmap.h>
-#include <linux/hash.h>
 #include <linux/ip.h>
-#include <linux/jhash.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <linux/proc_fs.h>
 #include <linux/random.h>
+#include <linux/rhashtable.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -36,9 +35,6 @@
 #include <net/netfilter/nf_nat_redirect.h>
 #include <net/netfilter/nf_tproxy2.h>
 
-#define TPROXY2_HASH_BITS	12
-#define TPROXY2_HASH_SIZE	BIT(TPROXY2_HASH_BITS)
-
 /* An owned conntrack does not time out while its socket lives... */
 #define TPROXY2_PINNED		(INT_MAX / 2)
 /* ...and goes this long after the socket's release: time for the closing
@@ -53,10 +49,43 @@ struct tproxy2_ct {
 	struct nf_conn		*ct;
 };
 
+/* The tables grow and shrink with the sockrefs in them: a lookup costs
+ * the same with ten sockrefs as with a hundred thousand.  Sockrefs that
+ * share a foreign address (UDP sessions, a listener beside them) or a local
+ * port share one entry of the by_foreign or by_local table, newest first.
+ */
 struct tproxy2_tables {
-	struct hlist_head	by_sk[TPROXY2_HASH_SIZE];
-	struct hlist_head	by_foreign[TPROXY2_HASH_SIZE];
-	struct hlist_head	by_local[TPROXY2_HASH_SIZE];
+	struct rhashtable	by_sk;
+	struct rhltable		by_foreign;
+	struct rhltable		by_local;
+};
+
+/* The key of by_foreign */
+struct tproxy2_fkey {
+	__be32	addr;
+	__be16	port;
+};
+
+static const struct rhashtable_params tproxy2_sk_params = {
+	.head_offset		= offsetof(struct tproxy2_sockref, owner_node),
+	.key_offset		= offsetof(struct tproxy2_sockref, sk),
+	.key_len		= sizeof_field(struct tproxy2_sockref, sk),
+	.automatic_shrinking	= true,
+};
+
+static const struct rhashtable_params tproxy2_foreign_params = {
+	.head_offset		= offsetof(struct tproxy2_sockref, foreign_node),
+	.key_offset		= offsetof(struct tproxy2_sockref, faddr),
+	.key_len		= sizeof_field(struct tproxy2_sockref, faddr) +
+				  sizeof_field(struct tproxy2_sockref, fport),
+	.automatic_shrinking	= true,
+};
+
+static const struct rhashtable_params tproxy2_local_params = {
+	.head_offset		= offsetof(struct tproxy2_sockref, local_node),
+	.key_offset		= offsetof(struct tproxy2_sockref, lport),
+	.key_len		= sizeof_field(struct tproxy2_sockref, lport),
+	.automatic_shrinking	= true,
 };
 
 /**
@@ -65,6 +94,7 @@ struct tproxy2_tables {
  * @setup: serialises the one-time setup of @tables and the NAT lookups
  * @tables: allocated with the namespace's first sockref
  * @ops: the NAT lookups, registered with @tables
+ * @all: every sockref, for /proc/net/tproxy and the namespace's exit
  * @count: number of sockrefs, so that the empty case costs one read
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
  */
@@ -73,6 +103,7 @@ struct tproxy2_net {
 	struct mutex			setup;	/* the first sockref */
 	struct tproxy2_tables __rcu	*tables;
 	struct nf_hook_ops		*ops;
+	struct list_head		all;
 	unsigned int			count;
 	bool				tproxied;
 };
@@ -94,66 +125,66 @@ struct tproxy2_sweep {
 static unsigned int tproxy2_net_id __read_mostly;
 static struct workqueue_struct *tproxy2_wq __read_mostly;
 static struct kmem_cache *tproxy2_sockref_cache __read_mostly;
-static u32 tproxy2_hash_seed __read_mostly;
 
 static struct tproxy2_net *tproxy2_pernet(const struct net *net)
 {
 	return net_generic(net, tproxy2_net_id);
 }
 
-static u32 tproxy2_hash_sk(const struct sock *sk)
-{
-	return hash_ptr(sk, TPROXY2_HASH_BITS);
-}
-
-static u32 tproxy2_hash_foreign(u8 proto, __be32 addr, __be16 port)
-{
-	return jhash_3words((__force u32)addr, (__force u32)port, proto,
-			    tproxy2_hash_seed) >> (32 - TPROXY2_HASH_BITS);
-}
-
-static u32 tproxy2_hash_local(u8 proto, __be16 port)
-{
-	return jhash_2words((__force u32)port, proto,
-			    tproxy2_hash_seed) >> (32 - TPROXY2_HASH_BITS);
-}
-
 /* Caller holds tn->lock, or is the packet path under RCU. */
 static struct tproxy2_sockref *
 tproxy2_find_by_sk(struct tproxy2_tables *t, const struct sock *sk)
 {
-	struct tproxy2_sockref *sr;
-
-	hlist_for_each_entry_rcu(sr, &t->by_sk[tproxy2_hash_sk(sk)], owner_node,
-				 true)
-		if (sr->sk == sk)
-			return sr;
-	return NULL;
+	return rhashtable_lookup_fast(&t->by_sk, &sk, tproxy2_sk_params);
 }
 
-/* Is faddr:fport already the foreign address of another socket? */
+/* The sockrefs with one foreign address; the caller holds RCU. */
+static struct rhlist_head *
+tproxy2_foreign_list(struct tproxy2_tables *t, __be32 addr, __be16 port)
+{
+	struct tproxy2_fkey key = { .addr = addr, .port = port };
+
+	return rhltable_lookup(&t->by_foreign, &key, tproxy2_foreign_params);
+}
+
+/* Is faddr:fport already the foreign address of another socket?
+ * Caller holds tn->lock.
+ */
 static bool tproxy2_foreign_in_use(struct tproxy2_tables *t, u8 proto,
 				   __be32 faddr, __be16 fport,
 				   const struct tproxy2_sockref *self)
 {
 	struct tproxy2_sockref *sr;
-	u32 h = tproxy2_hash_foreign(proto, faddr, fport);
+	struct rhlist_head *pos;
+	bool used = false;
 
-	hlist_for_each_entry(sr, &t->by_foreign[h], foreign_node)
-		if (sr != self && sr->proto == proto && sr->faddr == faddr &&
-		    sr->fport == fport)
-			return true;
-	return false;
+	rcu_read_lock();
+	rhl_for_each_entry_rcu(sr, pos, tproxy2_foreign_list(t, faddr, fport),
+			       foreign_node)
+		if (sr != self && sr->proto == proto) {
+			used = true;
+			break;
+		}
+	rcu_read_unlock();
+	return used;
 }
 
-static void tproxy2_hash_foreign_add(struct tproxy2_tables *t,
+/* Caller holds tn->lock.  Fails only without memory. */
+static int tproxy2_hash_foreign_add(struct tproxy2_tables *t,
+				    struct tproxy2_sockref *sr)
+{
+	if (!sr->faddr)
+		return 0;
+	return rhltable_insert(&t->by_foreign, &sr->foreign_node,
+			       tproxy2_foreign_params);
+}
+
+static void tproxy2_hash_foreign_del(struct tproxy2_tables *t,
 				     struct tproxy2_sockref *sr)
 {
 	if (sr->faddr)
-		hlist_add_head_rcu(&sr->foreign_node,
-				   &t->by_foreign[tproxy2_hash_foreign(sr->proto,
-								       sr->faddr,
-								       sr->fport)]);
+		rhltable_remove(&t->by_foreign, &sr->foreign_node,
+				tproxy2_foreign_params);
 }
 
 void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct)
@@ -242,14 +273,21 @@ static void tproxy2_put_cts(struct list_head *cts, bool grace)
 	}
 }
 
+static struct tproxy2_tables *tproxy2_tables(struct tproxy2_net *tn)
+{
+	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
+}
+
 /* Caller holds tn->lock; the sockref's conntracks move to @cts. */
 static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 			   struct list_head *cts)
 {
-	hlist_del_rcu(&sr->owner_node);
-	hlist_del_rcu(&sr->local_node);
-	if (!hlist_unhashed(&sr->foreign_node))
-		hlist_del_rcu(&sr->foreign_node);
+	struct tproxy2_tables *t = tproxy2_tables(tn);
+
+	rhashtable_remove_fast(&t->by_sk, &sr->owner_node, tproxy2_sk_params);
+	rhltable_remove(&t->by_local, &sr->local_node, tproxy2_local_params);
+	tproxy2_hash_foreign_del(t, sr);
+	list_del(&sr->all);
 	sr->dead = true;
 	list_splice_init(&sr->cts, cts);
 	WRITE_ONCE(tn->count, tn->count - 1);
@@ -353,15 +391,17 @@ tproxy2_scan_foreign(struct tproxy2_tables *t, u32 mode, u8 proto,
 		     __be32 daddr, __be16 port, __be32 saddr, __be16 sport,
 		     u32 *flagsp)
 {
-	u32 h = tproxy2_hash_foreign(proto, daddr, port);
 	struct tproxy2_sockref *sr;
+	struct rhlist_head *pos;
 
-	hlist_for_each_entry_rcu(sr, &t->by_foreign[h], foreign_node) {
+	rhl_for_each_entry_rcu(sr, pos, tproxy2_foreign_list(t, daddr, port),
+			       foreign_node) {
 		u32 flags = READ_ONCE(sr->flags);
 		__be16 rport = READ_ONCE(sr->rport);
 
+		/* ALLOC moves a sockref to another port under our feet */
 		if (!(flags & mode) || sr->proto != proto ||
-		    sr->faddr != daddr || READ_ONCE(sr->fport) != port)
+		    READ_ONCE(sr->fport) != port)
 			continue;
 		if ((flags & ITP_ESTABLISHED) &&
 		    (READ_ONCE(sr->raddr) != saddr || (rport && rport != sport)))
@@ -405,9 +445,12 @@ tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
 		     u32 *flagsp)
 {
 	struct tproxy2_sockref *sr;
-	u32 h = tproxy2_hash_local(proto, sport);
+	struct rhlist_head *pos;
 
-	hlist_for_each_entry_rcu(sr, &t->by_local[h], local_node) {
+	rhl_for_each_entry_rcu(sr, pos,
+			       rhltable_lookup(&t->by_local, &sport,
+					       tproxy2_local_params),
+			       local_node) {
 		u32 flags = READ_ONCE(sr->flags);
 		__be32 raddr = READ_ONCE(sr->raddr);
 		__be16 rport = READ_ONCE(sr->rport);
@@ -555,6 +598,36 @@ static void tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops,
 		nf_nat_ipv4_unregister_fn(net, &ops[--n]);
 }
 
+static int tproxy2_tables_init(struct tproxy2_tables *t)
+{
+	int err;
+
+	err = rhashtable_init(&t->by_sk, &tproxy2_sk_params);
+	if (err)
+		return err;
+	err = rhltable_init(&t->by_foreign, &tproxy2_foreign_params);
+	if (err)
+		goto err_sk;
+	err = rhltable_init(&t->by_local, &tproxy2_local_params);
+	if (err)
+		goto err_foreign;
+	return 0;
+
+err_foreign:
+	rhltable_destroy(&t->by_foreign);
+err_sk:
+	rhashtable_destroy(&t->by_sk);
+	return err;
+}
+
+/* The tables are empty, and no reader is left */
+static void tproxy2_tables_destroy(struct tproxy2_tables *t)
+{
+	rhltable_destroy(&t->by_local);
+	rhltable_destroy(&t->by_foreign);
+	rhashtable_destroy(&t->by_sk);
+}
+
 /* The first sockref of a namespace: tables, conntrack and NAT lookups. */
 static struct tproxy2_tables *tproxy2_tables_get(struct net *net)
 {
@@ -573,21 +646,24 @@ static struct tproxy2_tables *tproxy2_tables_get(struct net *net)
 		goto out;
 
 	err = -ENOMEM;
-	t = kvzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 	ops = kmemdup(tproxy2_nat_ops, sizeof(tproxy2_nat_ops), GFP_KERNEL);
 	if (!t || !ops)
 		goto err_free;
 
-	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	err = tproxy2_tables_init(t);
 	if (err)
 		goto err_free;
+	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	if (err)
+		goto err_destroy;
 
 	for (i = 0; i < ARRAY_SIZE(tproxy2_nat_ops); i++) {
 		err = nf_nat_ipv4_register_fn(net, &ops[i]);
 		if (err) {
 			tproxy2_unregister_lookups(net, ops, i);
 			nf_ct_netns_put(net, NFPROTO_IPV4);
-			goto err_free;
+			goto err_destroy;
 		}
 	}
 	tn->ops = ops;
@@ -596,16 +672,13 @@ out:
 	mutex_unlock(&tn->setup);
 	return t;
 
+err_destroy:
+	tproxy2_tables_destroy(t);
 err_free:
 	mutex_unlock(&tn->setup);
 	kfree(ops);
-	kvfree(t);
+	kfree(t);
 	return ERR_PTR(err);
-}
-
-static struct tproxy2_tables *tproxy2_tables(struct tproxy2_net *tn)
-{
-	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
 }
 
 /* The calling socket's own sockref; caller holds tn->lock. */
@@ -618,6 +691,34 @@ static struct tproxy2_sockref *tproxy2_own(struct tproxy2_net *tn,
 }
 
 /* ---- the operations of IP_TPROXY, on the calling socket's sockref ---- */
+
+/* Into the three tables, or none: caller holds tn->lock.  The socket has
+ * no sockref yet, so only memory can be missing.
+ */
+static int tproxy2_link(struct tproxy2_tables *t, struct tproxy2_sockref *sr)
+{
+	int err;
+
+	err = rhashtable_insert_fast(&t->by_sk, &sr->owner_node,
+				     tproxy2_sk_params);
+	if (err)
+		goto err;
+	err = rhltable_insert(&t->by_local, &sr->local_node,
+			      tproxy2_local_params);
+	if (err)
+		goto err_sk;
+	err = tproxy2_hash_foreign_add(t, sr);
+	if (err)
+		goto err_local;
+	return 0;
+
+err_local:
+	rhltable_remove(&t->by_local, &sr->local_node, tproxy2_local_params);
+err_sk:
+	rhashtable_remove_fast(&t->by_sk, &sr->owner_node, tproxy2_sk_params);
+err:
+	return -ENOMEM;
+}
 
 int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 {
@@ -660,13 +761,12 @@ int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 					  NULL)) {
 		err = -EADDRINUSE;
 	} else {
-		hlist_add_head_rcu(&sr->owner_node, &t->by_sk[tproxy2_hash_sk(sk)]);
-		hlist_add_head_rcu(&sr->local_node,
-				   &t->by_local[tproxy2_hash_local(sr->proto,
-								   sr->lport)]);
-		tproxy2_hash_foreign_add(t, sr);
-		WRITE_ONCE(tn->count, tn->count + 1);
-		sr = NULL;
+		err = tproxy2_link(t, sr);
+		if (!err) {
+			list_add_tail(&sr->all, &tn->all);
+			WRITE_ONCE(tn->count, tn->count + 1);
+			sr = NULL;
+		}
 	}
 	spin_unlock_bh(&tn->lock);
 out:
@@ -876,10 +976,16 @@ int tproxy2_sockref_alloc_port(struct sock *sk)
 		if (test_bit(port, a.used) ||
 		    tproxy2_foreign_in_use(t, a.proto, a.faddr, htons(port), sr))
 			continue;
-		hlist_del_rcu(&sr->foreign_node);
+		tproxy2_hash_foreign_del(t, sr);
 		WRITE_ONCE(sr->fport, htons(port));
-		tproxy2_hash_foreign_add(t, sr);
-		err = 0;
+		if (tproxy2_hash_foreign_add(t, sr)) {
+			/* back where it was */
+			WRITE_ONCE(sr->fport, 0);
+			tproxy2_hash_foreign_add(t, sr);
+			err = -ENOMEM;
+		} else {
+			err = 0;
+		}
 	}
 	spin_unlock_bh(&tn->lock);
 	bitmap_free(a.used);
@@ -991,26 +1097,21 @@ static int tproxy2_proc_show(struct seq_file *seq, void *v)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(seq_file_single_net(seq));
 	struct tproxy2_sockref *sr;
-	struct tproxy2_tables *t;
-	int i;
 
 	spin_lock_bh(&tn->lock);
-	t = tproxy2_tables(tn);
-	for (i = 0; t && i < TPROXY2_HASH_SIZE; i++) {
-		hlist_for_each_entry(sr, &t->by_sk[i], owner_node) {
-			/* alive: it is released only under tn->lock */
-			const struct inet_sock *inet = inet_sk(sr->sk);
-			__be32 laddr = inet->inet_rcv_saddr ?: inet->inet_saddr;
-			u32 flags = sr->flags;
+	list_for_each_entry(sr, &tn->all, all) {
+		/* alive: it is released only under tn->lock */
+		const struct inet_sock *inet = inet_sk(sr->sk);
+		__be32 laddr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+		u32 flags = sr->flags;
 
-			if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
-				flags |= ITP_APPLIED;
-			seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
-				   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
-				   &laddr, ntohs(sr->lport),
-				   &sr->faddr, ntohs(sr->fport),
-				   &sr->raddr, ntohs(sr->rport), flags);
-		}
+		if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+			flags |= ITP_APPLIED;
+		seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
+			   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
+			   &laddr, ntohs(sr->lport),
+			   &sr->faddr, ntohs(sr->fport),
+			   &sr->raddr, ntohs(sr->rport), flags);
 	}
 	spin_unlock_bh(&tn->lock);
 	return 0;
@@ -1024,6 +1125,7 @@ static int __net_init tproxy2_net_init(struct net *net)
 
 	spin_lock_init(&tn->lock);
 	mutex_init(&tn->setup);
+	INIT_LIST_HEAD(&tn->all);
 	if (!proc_create_net_single("tproxy", 0444, net->proc_net,
 				    tproxy2_proc_show, NULL))
 		return -ENOMEM;
@@ -1042,11 +1144,9 @@ static void __net_exit tproxy2_net_pre_exit(struct net *net)
 static void __net_exit tproxy2_net_exit(struct net *net)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
-	struct tproxy2_sockref *sr;
-	struct hlist_node *tmp;
+	struct tproxy2_sockref *sr, *tmp;
 	struct tproxy2_tables *t;
 	LIST_HEAD(cts);
-	int i;
 
 	remove_proc_entry("tproxy", net->proc_net);
 	t = rcu_dereference_protected(tn->tables, 1);
@@ -1057,9 +1157,8 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	 * have sockrefs here; on module unload, any socket can.
 	 */
 	spin_lock_bh(&tn->lock);
-	for (i = 0; i < TPROXY2_HASH_SIZE; i++)
-		hlist_for_each_entry_safe(sr, tmp, &t->by_sk[i], owner_node)
-			tproxy2_unlink(tn, sr, &cts);
+	list_for_each_entry_safe(sr, tmp, &tn->all, all)
+		tproxy2_unlink(tn, sr, &cts);
 	spin_unlock_bh(&tn->lock);
 	tproxy2_put_cts(&cts, false);
 
@@ -1067,7 +1166,8 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	nf_ct_netns_put(net, NFPROTO_IPV4);
 	/* the NAT lookups went in pre_exit; readers are gone */
 	synchronize_rcu();
-	kvfree(t);
+	tproxy2_tables_destroy(t);
+	kfree(t);
 	kfree(tn->ops);
 	tn->ops = NULL;
 }
@@ -1087,6 +1187,9 @@ int __init tproxy2_sockref_init(void)
 	/* a sockref is to cost at most 128 bytes (make bench, P6) */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
 		     sizeof(struct tproxy2_sockref) > 128);
+	/* by_foreign's key is the two together */
+	BUILD_BUG_ON(offsetof(struct tproxy2_sockref, fport) !=
+		     offsetof(struct tproxy2_sockref, faddr) + sizeof(__be32));
 	tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
 	if (!tproxy2_wq)
 		return -ENOMEM;
@@ -1095,7 +1198,6 @@ int __init tproxy2_sockref_init(void)
 		destroy_workqueue(tproxy2_wq);
 		return -ENOMEM;
 	}
-	get_random_bytes(&tproxy2_hash_seed, sizeof(tproxy2_hash_seed));
 
 	err = register_pernet_subsys(&tproxy2_net_ops);
 	if (err) {
