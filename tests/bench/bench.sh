@@ -27,7 +27,14 @@ for ns in $C $R $S; do
 	ip netns exec $ns sysctl -qw net.ipv4.tcp_timestamps=0
 	ip netns exec $ns sysctl -qw net.core.somaxconn=4096
 	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
+	# Without timestamps tcp_tw_reuse does nothing: a minute of TIME_WAIT
+	# sockets (tens of thousands) would fill the port range, and every
+	# connect() would search longer for a free port than the one before,
+	# a drift in every setup.  Few TIME_WAIT sockets, the rest closed.
+	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_tw_buckets=1024
 done
+# the same for the router's conntracks of closed connections
+in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=2
 sysctl -qw net.netfilter.nf_conntrack_max=600000
 sysctl -qw net.netfilter.nf_conntrack_buckets=262144
 in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
@@ -92,6 +99,8 @@ done
 
 for r in $(seq "$ROUNDS"); do
 	log "round $r"
+	echo "router conntracks $(in_r cat /proc/sys/net/netfilter/nf_conntrack_count)," \
+		"client TIME_WAIT sockets $(in_c ss -Htan state time-wait | wc -l)"
 	for s in a b c d; do
 		setup $s
 		measure "rr_$s" in_c $B rr $SERVER_IP:80 $RR_SECONDS $CONC

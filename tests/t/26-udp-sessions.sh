@@ -17,7 +17,8 @@ RELAY=$TPT_TOP/build/bin/tproxy-relay
 ipt $R -t tproxy -A PREROUTING -p udp --dport 53 -j TPROXY --on-port 5353 || fail "rule"
 bg $S $T/srv53 $BIN/tpt-udp server $SERVER_IP:53
 bg $S $T/srv5300 $BIN/tpt-udp server $SERVER_IP:5300
-bg $R $T/relay $RELAY -v -u 5353 -F $SERVER_IP:5300
+# sessions must outlive both runs, however slow the machine (60 s default)
+bg $R $T/relay $RELAY -v -t 600 -u 5353 -F $SERVER_IP:5300
 relay=$!
 wait_listen $S 53 udp
 wait_listen $S 5300 udp
