@@ -17,7 +17,7 @@
  *	ITP_LISTEN | ITP_UNIDIR when given): print "ready", then one line per
  *	datagram, with its source and the IP_ORIGADDRS addresses, until a
  *	datagram says "quit" or 10 s pass
- *   tpt-udp send SRC-PORT DST:PORT TEXT
+ *   tpt-udp send [SRC-ADDR:]SRC-PORT DST:PORT TEXT
  *	send TEXT from SRC-PORT; print the answer ("answer=... from=...")
  *   tpt-udp errnos
  *	IP_RECVORIGADDRS argument checks, and the message on loopback
@@ -302,7 +302,10 @@ static int send_one(const char *sport, const char *dst, const char *text)
 	ssize_t n;
 	int fd;
 
-	me.sin_port = htons(atoi(sport));
+	if (strchr(sport, ':'))
+		tpt_parse_addr(sport, &me, -1);
+	else
+		me.sin_port = htons(atoi(sport));
 	tpt_parse_addr(dst, &to, -1);
 	fd = udp_socket(&me);
 	if (sendto(fd, text, strlen(text), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
