@@ -23,13 +23,9 @@ for v in TPT_TEST_TIMEOUT TPT_FUZZ_SECONDS TPT_SOAK_CONNECTIONS TPT_REUSE_CYCLES
 	[ -z "$val" ] || env="$env $v=$val"
 done
 if [ "${TPT_VM:-uml}" = qemu ]; then
-	# KVM where it actually starts (with no kernel, the firmware idles)
+	# KVM where it actually starts, TCG otherwise
 	accel=tcg
-	if [ -w /dev/kvm ]; then
-		timeout 5 qemu-system-x86_64 -accel kvm -M q35 -m 128 -display none \
-			-monitor none -serial none -nodefaults </dev/null >/dev/null 2>&1
-		[ $? = 124 ] && accel=kvm
-	fi
+	sh "$top/scripts/kvm-usable.sh" && accel=kvm
 	echo "# qemu: ${TPT_SMP:-2} CPUs, accel=$accel" >&2
 	timeout -k 10 "$timeout" qemu-system-x86_64 -accel $accel -M q35 \
 		-cpu max -smp "${TPT_SMP:-2}" -m "${TPT_MEM:-2G}" \
