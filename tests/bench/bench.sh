@@ -58,6 +58,9 @@ flush() {
 
 setup() {
 	flush
+	# no setup inherits another's conntracks (mappings, half-closed
+	# connections): each starts from an empty table
+	in_r conntrack -F >/dev/null 2>&1
 	case $1 in
 	a) ipt $R -t tproxy -A PREROUTING -p tcp -m multiport --dports 80,81 \
 		-j TPROXY --on-port 3128 ;;
