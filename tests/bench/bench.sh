@@ -27,11 +27,15 @@ for ns in $C $R $S; do
 	ip netns exec $ns sysctl -qw net.ipv4.tcp_timestamps=0
 	ip netns exec $ns sysctl -qw net.core.somaxconn=4096
 	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
-	# Without timestamps tcp_tw_reuse does nothing: a minute of TIME_WAIT
-	# sockets (tens of thousands) would fill the port range, and every
-	# connect() would search longer for a free port than the one before,
-	# a drift in every setup.  Few TIME_WAIT sockets, the rest closed.
-	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_tw_buckets=1024
+	# No TIME_WAIT sockets.  Without timestamps tcp_tw_reuse does nothing:
+	# a minute of them (tens of thousands) would fill the port range, and
+	# every connect() would search longer for a free port than the one
+	# before, a drift in every setup.  And the server's, left by setup d
+	# (the client's own connections), would meet setup a's: tproxy2 gives
+	# the proxy's connections the client's address, and a SYN whose
+	# sequence number is below a TIME_WAIT socket's is answered with an
+	# ACK, then a reset and a retry a second later.
+	ip netns exec $ns sysctl -qw net.ipv4.tcp_max_tw_buckets=0
 done
 # the same for the router's conntracks of closed connections
 in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=2
