@@ -45,27 +45,16 @@ expect_in $T/proc "^udp [0-9.]*:[0-9]* $CLIENT_IP:3000 0.0.0.0:0 0x00000001$" \
 # where a datagram was dropped, if one was: socket buffers, conntrack
 udp_drops() {
 	for ns in $C $R $S; do
-		echo "$ns: $(ip netns exec $ns awk '/^Udp:/ { if (h) print; h = 1 }' /proc/net/snmp)"
+		echo "$ns: $(ip netns exec $ns awk '/^Udp:/ {
+			if (!h) { for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next }
+			for (i = 2; i <= NF; i++) if (k[i] ~ /Errors$/) printf "%s=%s ", k[i], $i
+		}' /proc/net/snmp)"
 	done
-	# per CPU, in hex: the sums of drop, insert_failed and invalid
-	in_r cat /proc/net/stat/nf_conntrack | {
-		read -r names
-		drop=0 ifail=0 inval=0 clash=0
-		while read -r line; do
-			i=0
-			for v in $line; do
-				i=$((i + 1))
-				n=$(echo "$names" | cut -d' ' -f$i)
-				case $n in
-				drop) drop=$((drop + 0x$v)) ;;
-				insert_failed) ifail=$((ifail + 0x$v)) ;;
-				invalid) inval=$((inval + 0x$v)) ;;
-				clashres) clash=$((clash + 0x$v)) ;;
-				esac
-			done
-		done
-		echo "conntrack: drop=$drop insert_failed=$ifail invalid=$inval clashres=$clash"
-	}
+	# summed over the CPUs
+	in_r conntrack -S | tr -s ' \t' '\n' | awk -F= '
+		/^(drop|insert_failed|invalid|clash_resolve)=/ { n[$1] += $2 }
+		END { printf "conntrack: drop=%d insert_failed=%d invalid=%d clash_resolve=%d\n",
+			n["drop"], n["insert_failed"], n["invalid"], n["clash_resolve"] }'
 }
 
 for port in 53 5300; do
