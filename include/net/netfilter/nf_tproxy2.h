@@ -21,7 +21,6 @@
  * @owner_node: in the namespace's table by owning socket (key @sk)
  * @foreign_node: in the table by foreign address (key @faddr, @fport),
  *	when @faddr is set
- * @local_node: in the table by local port (key @lport)
  * @all: in the namespace's list of sockrefs, for /proc and its exit
  * @sk: the owning socket; the sockref holds no reference, it is removed
  *	before the socket goes away.  The packet path only compares it.
@@ -43,12 +42,11 @@
  *	the packet path never reads it, so the two share their space
  *
  * @all, @cts and @dead are protected by the namespace's lock.  The layout
- * keeps a sockref within 120 bytes on 64-bit.
+ * keeps a sockref within 104 bytes on 64-bit.
  */
 struct tproxy2_sockref {
 	struct rhash_head	owner_node;
 	struct rhlist_head	foreign_node;
-	struct rhlist_head	local_node;
 	struct list_head	all;
 	const struct sock	*sk;
 	__be32			faddr;

@@ -51,13 +51,13 @@ struct tproxy2_ct {
 
 /* The tables grow and shrink with the sockrefs in them: a lookup costs
  * the same with ten sockrefs as with a hundred thousand.  Sockrefs that
- * share a foreign address (UDP sessions, a listener beside them) or a local
- * port share one entry of the by_foreign or by_local table, newest first.
+ * share a foreign address (UDP sessions, a listener beside them) share one
+ * entry of by_foreign, newest first.  A packet a socket sends is matched
+ * through by_sk: a socket has one sockref at most.
  */
 struct tproxy2_tables {
 	struct rhashtable	by_sk;
 	struct rhltable		by_foreign;
-	struct rhltable		by_local;
 };
 
 /* The key of by_foreign */
@@ -78,13 +78,6 @@ static const struct rhashtable_params tproxy2_foreign_params = {
 	.key_offset		= offsetof(struct tproxy2_sockref, faddr),
 	.key_len		= sizeof_field(struct tproxy2_sockref, faddr) +
 				  sizeof_field(struct tproxy2_sockref, fport),
-	.automatic_shrinking	= true,
-};
-
-static const struct rhashtable_params tproxy2_local_params = {
-	.head_offset		= offsetof(struct tproxy2_sockref, local_node),
-	.key_offset		= offsetof(struct tproxy2_sockref, lport),
-	.key_len		= sizeof_field(struct tproxy2_sockref, lport),
 	.automatic_shrinking	= true,
 };
 
@@ -285,7 +278,6 @@ static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 	struct tproxy2_tables *t = tproxy2_tables(tn);
 
 	rhashtable_remove_fast(&t->by_sk, &sr->owner_node, tproxy2_sk_params);
-	rhltable_remove(&t->by_local, &sr->local_node, tproxy2_local_params);
 	tproxy2_hash_foreign_del(t, sr);
 	list_del(&sr->all);
 	sr->dead = true;
@@ -444,32 +436,27 @@ tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
 		     __be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
 		     u32 *flagsp)
 {
-	struct tproxy2_sockref *sr;
-	struct rhlist_head *pos;
+	struct tproxy2_sockref *sr = sk ? tproxy2_find_by_sk(t, sk) : NULL;
+	u32 flags;
+	__be32 raddr;
+	__be16 rport;
 
-	rhl_for_each_entry_rcu(sr, pos,
-			       rhltable_lookup(&t->by_local, &sport,
-					       tproxy2_local_params),
-			       local_node) {
-		u32 flags = READ_ONCE(sr->flags);
-		__be32 raddr = READ_ONCE(sr->raddr);
-		__be16 rport = READ_ONCE(sr->rport);
-
-		if (sr->sk != sk || sr->proto != proto || sr->lport != sport ||
-		    (sr->laddr && sr->laddr != saddr))
-			continue;
-		if (!(flags & (ITP_CONNECT | ITP_ESTABLISHED)))
-			continue;
-		if ((raddr && raddr != daddr) || (rport && rport != dport))
-			continue;
-		if ((flags & ITP_ESTABLISHED) && !raddr)
-			continue;
-		if (!tproxy2_take_local(sr, flags, daddr, dport))
-			continue;
-		*flagsp = flags;
-		return sr;
-	}
-	return NULL;
+	if (!sr || sr->proto != proto || sr->lport != sport ||
+	    (sr->laddr && sr->laddr != saddr))
+		return NULL;
+	flags = READ_ONCE(sr->flags);
+	raddr = READ_ONCE(sr->raddr);
+	rport = READ_ONCE(sr->rport);
+	if (!(flags & (ITP_CONNECT | ITP_ESTABLISHED)))
+		return NULL;
+	if ((raddr && raddr != daddr) || (rport && rport != dport))
+		return NULL;
+	if ((flags & ITP_ESTABLISHED) && !raddr)
+		return NULL;
+	if (!tproxy2_take_local(sr, flags, daddr, dport))
+		return NULL;
+	*flagsp = flags;
+	return sr;
 }
 
 static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
@@ -607,23 +594,13 @@ static int tproxy2_tables_init(struct tproxy2_tables *t)
 		return err;
 	err = rhltable_init(&t->by_foreign, &tproxy2_foreign_params);
 	if (err)
-		goto err_sk;
-	err = rhltable_init(&t->by_local, &tproxy2_local_params);
-	if (err)
-		goto err_foreign;
-	return 0;
-
-err_foreign:
-	rhltable_destroy(&t->by_foreign);
-err_sk:
-	rhashtable_destroy(&t->by_sk);
+		rhashtable_destroy(&t->by_sk);
 	return err;
 }
 
 /* The tables are empty, and no reader is left */
 static void tproxy2_tables_destroy(struct tproxy2_tables *t)
 {
-	rhltable_destroy(&t->by_local);
 	rhltable_destroy(&t->by_foreign);
 	rhashtable_destroy(&t->by_sk);
 }
@@ -692,32 +669,20 @@ static struct tproxy2_sockref *tproxy2_own(struct tproxy2_net *tn,
 
 /* ---- the operations of IP_TPROXY, on the calling socket's sockref ---- */
 
-/* Into the three tables, or none: caller holds tn->lock.  The socket has
+/* Into both tables, or neither: caller holds tn->lock.  The socket has
  * no sockref yet, so only memory can be missing.
  */
 static int tproxy2_link(struct tproxy2_tables *t, struct tproxy2_sockref *sr)
 {
-	int err;
-
-	err = rhashtable_insert_fast(&t->by_sk, &sr->owner_node,
-				     tproxy2_sk_params);
-	if (err)
-		goto err;
-	err = rhltable_insert(&t->by_local, &sr->local_node,
-			      tproxy2_local_params);
-	if (err)
-		goto err_sk;
-	err = tproxy2_hash_foreign_add(t, sr);
-	if (err)
-		goto err_local;
+	if (rhashtable_insert_fast(&t->by_sk, &sr->owner_node,
+				   tproxy2_sk_params))
+		return -ENOMEM;
+	if (tproxy2_hash_foreign_add(t, sr)) {
+		rhashtable_remove_fast(&t->by_sk, &sr->owner_node,
+				       tproxy2_sk_params);
+		return -ENOMEM;
+	}
 	return 0;
-
-err_local:
-	rhltable_remove(&t->by_local, &sr->local_node, tproxy2_local_params);
-err_sk:
-	rhashtable_remove_fast(&t->by_sk, &sr->owner_node, tproxy2_sk_params);
-err:
-	return -ENOMEM;
 }
 
 int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
