@@ -30,7 +30,7 @@ TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel userspace check check-smp demo fuzz soak bench patch patch-check install clean distclean
+.PHONY: all deps kernel x86-kernel userspace check check-smp demo fuzz soak bench patch patch-check install clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -128,7 +128,8 @@ bench: $(BENCH_UML)/linux userspace $(BIN)/tpt-bench
 	@scripts/bench.sh $(TOP) $(BENCH_UML)/linux $(B)/bench
 
 # make check-smp: the concurrency tests on an x86_64 kernel with the same
-# debugging, under qemu with SMP CPUs (KVM if it starts, else TCG)
+# debugging, under qemu with SMP CPUs (KVM where it boots that kernel, else
+# TCG: scripts/kvm-usable.sh)
 X86		:= $(B)/x86
 SMP		?= 2
 SMP_TESTS	?= 52-parallel-sockrefs.sh 50-sockopt-fuzz.sh 26-udp-sessions.sh
@@ -138,6 +139,7 @@ $(X86)/.config: $(CONFIG) kernel/qemu.config $(PATCHES) scripts/kconfig.sh | $(B
 $(X86)/arch/x86/boot/bzImage: $(X86)/.config $(B)/.assembled
 	$(MAKE) -s -C $(KSRC) ARCH=x86_64 O=$(X86) -j$(JOBS) bzImage
 	@touch $@
+x86-kernel: $(X86)/arch/x86/boot/bzImage
 check-smp: $(X86)/arch/x86/boot/bzImage userspace
 	@scripts/install-deps.sh smp
 	@TPT_VM=qemu TPT_SMP=$(SMP) TPT_TEST_TIMEOUT=900 TPT_BOOT_TIMEOUT=5400 TPT_UDP_LOSS_MS=20000 \

@@ -4,7 +4,8 @@
 # tests/t/*.sh when none are named), print one ok/not ok line per test and
 # one for the kernel log.  Exit 1 on any failure.
 # With TPT_VM=qemu, KERNEL is an x86_64 bzImage booted under qemu with
-# TPT_SMP CPUs (make check-smp): KVM where it starts, TCG otherwise.
+# TPT_SMP CPUs (make check-smp): KVM where it boots the kernel, TCG
+# otherwise.
 set -u
 top=$1 kernel=$2 out=$3
 shift 3
@@ -23,18 +24,13 @@ for v in TPT_TEST_TIMEOUT TPT_FUZZ_SECONDS TPT_SOAK_CONNECTIONS TPT_REUSE_CYCLES
 	[ -z "$val" ] || env="$env $v=$val"
 done
 if [ "${TPT_VM:-uml}" = qemu ]; then
-	# KVM where it actually starts, TCG otherwise
+	# KVM where it boots this kernel, TCG otherwise (scripts/kvm-usable.sh)
+	. "$top/scripts/qemu.sh"
 	accel=tcg
-	sh "$top/scripts/kvm-usable.sh" && accel=kvm
+	sh "$top/scripts/kvm-usable.sh" "$top" "$kernel" && accel=kvm
 	echo "# qemu: ${TPT_SMP:-2} CPUs, accel=$accel" >&2
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel $accel -M q35 \
-		-cpu max -smp "${TPT_SMP:-2}" -m "${TPT_MEM:-2G}" \
-		-display none -monitor none -no-reboot -nodefaults -serial stdio \
-		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on \
-		-virtfs local,path="$out",mount_tag=out,security_model=none \
-		-kernel "$kernel" \
-		-append "console=ttyS0 panic=-1 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 ro init=$top/tests/uml/init.sh $env" \
-		</dev/null >"$out/console.log" 2>&1
+	qemu_launch $accel "$kernel" "$out" "$top/tests/uml/init.sh" "$env" "$timeout" \
+		>"$out/console.log" 2>&1
 	rc=$?
 else
 	# UML backs guest memory with a file in $TMPDIR, which must be tmpfs.
