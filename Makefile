@@ -43,8 +43,8 @@ $(B)/.assembled: $(B)/.deps $(KFILES) $(PATCHES) scripts/assemble.sh
 	@scripts/assemble.sh $(TARBALL) $(KSRC) $(TOP) $(B)/applied-patches
 	@touch $@
 
-$(UML)/.config: $(CONFIG) $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
-	@scripts/kconfig.sh um $(KSRC) $(UML) $(CONFIG)
+$(UML)/.config: $(CONFIG) kernel/uml.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
+	@scripts/kconfig.sh um $(KSRC) $(UML) $(CONFIG) kernel/uml.config
 	@touch $@
 
 kernel: $(UML)/linux
@@ -132,7 +132,8 @@ bench: $(BENCH_UML)/linux userspace $(BIN)/tpt-bench
 # TCG: scripts/kvm-usable.sh)
 X86		:= $(B)/x86
 SMP		?= 2
-SMP_TESTS	?= 52-parallel-sockrefs.sh 50-sockopt-fuzz.sh 26-udp-sessions.sh
+SMP_TESTS	?= 52-parallel-sockrefs.sh 50-sockopt-fuzz.sh 26-udp-sessions.sh \
+		   28-slow-peer-after-close.sh
 $(X86)/.config: $(CONFIG) kernel/qemu.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
 	@scripts/kconfig.sh x86_64 $(KSRC) $(X86) $(CONFIG) kernel/qemu.config
 	@touch $@

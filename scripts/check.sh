@@ -1,7 +1,8 @@
 #!/bin/sh
 # check.sh TOP KERNEL OUTDIR [TEST...]
 # The whole test run: the host-side tests (tests/host/), then one boot of
-# the test kernel for the in-kernel tests (tests/t/).  One ok/not ok line
+# the test kernel for the in-kernel tests (tests/t/) and, for UML, one in
+# time-travel mode for those that sleep through months (tests/tt/).  One ok/not ok line
 # per test, numbered in one sequence, then "N passed, N failed".
 set -u
 top=$1 kernel=$2 out=$3
@@ -21,7 +22,26 @@ tap=$out/tap.txt
 			fi
 		done
 	fi
-	sh "$top/scripts/uml-run.sh" "$top" "$kernel" "$out/uml" "$@"
+	# tests/t/ in one boot; tests/tt/ (UML only) in a second one, in
+	# time-travel mode; named tests go to the boot of their directory
+	t_tests="" tt_tests=""
+	for name in "$@"; do
+		if [ -f "$top/tests/tt/$name" ]; then
+			tt_tests="$tt_tests $name"
+		else
+			t_tests="$t_tests $name"
+		fi
+	done
+	if [ $# -eq 0 ] || [ -n "$t_tests" ]; then
+		# shellcheck disable=SC2086
+		sh "$top/scripts/uml-run.sh" "$top" "$kernel" "$out/uml" $t_tests
+	fi
+	if [ "${TPT_VM:-uml}" = uml ] && { [ $# -eq 0 ] || [ -n "$tt_tests" ]; }; then
+		# shellcheck disable=SC2086
+		TPT_TESTDIR=tests/tt TPT_KERNEL_ARGS=time-travel=inf-cpu \
+			TPT_TEST_TIMEOUT=${TPT_TT_TEST_TIMEOUT:-17280000} \
+			sh "$top/scripts/uml-run.sh" "$top" "$kernel" "$out/uml-tt" $tt_tests
+	fi
 } | awk '
 	/^ok [0-9]+ / { $2 = ++n }
 	/^not ok [0-9]+ / { $3 = ++n }

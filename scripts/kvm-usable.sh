@@ -34,5 +34,5 @@ if tr -d '\r' <"$dir/console" | grep -qx "$QEMU_PROBE_MARKER"; then
 fi
 case $rc in
 124 | 137) no "no marker from userspace within ${limit}s; console: $(tr -d '\r' <"$dir/console" | grep . | tail -n 1)" ;;
-*) no "qemu exited $rc before userspace: $(tr -d '\r' <"$dir/console" | grep . | tail -n 1)" ;;
+*) no "qemu exited $rc before userspace: $(tr -d '\r' <"$dir/console" | grep . | grep -v '^Aborted' | tail -n 1)" ;;
 esac

@@ -37,7 +37,7 @@ else
 	# shellcheck disable=SC2086
 	TMPDIR=/dev/shm timeout -k 10 "$timeout" "$kernel" mem="${TPT_MEM:-768M}" \
 		rootfstype=hostfs rootflags=/ ro init="$top/tests/uml/init.sh" \
-		uml_dir="$out/umldir" $env </dev/null >"$out/console.log" 2>&1
+		uml_dir="$out/umldir" ${TPT_KERNEL_ARGS:-} $env </dev/null >"$out/console.log" 2>&1
 	rc=$?
 fi
 

@@ -3,6 +3,7 @@
  * tproxy-conntrack: list the connections TPROXY 2.0 redirected or translated,
  * with their original and translated tuples and, for those a sockref owns,
  * the sockref (from /proc/net/tproxy) -- in the namespace it runs in.
+ * [PINNED]: a TCP connection whose socket is open; it does not time out.
  *
  * usage: tproxy-conntrack [-a] [-c] [-s]
  *   -a  all connections, tproxied or not
@@ -67,6 +68,9 @@ static int show(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *
 	char os[64], od[64], rs[64], rd[64];
 	int tproxied = !!(status & (1u << IPS_TPROXY_BIT));
 	int owned = !!(status & (1u << IPS_TPROXY_SOCKREF_BIT));
+	/* a TCP connection's socket is open: it does not time out */
+	int pinned = tproxied && proto == IPPROTO_TCP &&
+		     (status & IPS_FIXED_TIMEOUT);
 
 	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != AF_INET)
 		return NFCT_CB_CONTINUE;
@@ -85,10 +89,11 @@ static int show(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *
 	addr_port(rd, sizeof(rd), nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST),
 		  nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
 	/* the translated tuple: what the reply direction looks like inverted */
-	printf("%s original %s -> %s translated %s -> %s%s%s%s\n", proto_name(proto),
+	printf("%s original %s -> %s translated %s -> %s%s%s%s%s\n", proto_name(proto),
 	       os, od, rd, rs,
 	       tproxied ? " [TPROXY]" : "", owned ? " [SOCKREF]" : "",
-	       status & (1u << IPS_NAT_NO_HELPER_BIT) ? " [NO_HELPER]" : "");
+	       status & (1u << IPS_NAT_NO_HELPER_BIT) ? " [NO_HELPER]" : "",
+	       pinned ? " [PINNED]" : "");
 	if (owned)
 		print_sockref(os);
 	return NFCT_CB_CONTINUE;

@@ -19,6 +19,15 @@
  *                        prints "accepted peer=A:P local=A:P orig=A:P"
  *   connect A:P          connect (non-blocking, waits up to 5 s)
  *   send TEXT            send TEXT and a newline
+ *   sndbuf N | rcvbuf N  SO_SNDBUFFORCE / SO_RCVBUFFORCE to N bytes
+ *   sendbulk N           send N bytes of a known pattern (blocking)
+ *   recvbulk N           read until EOF: exactly N bytes of that pattern, in
+ *                        order, ended by a FIN (a reset fails with
+ *                        ECONNRESET); prints "recvbulk=N"
+ *   sendto A:P N         send N datagrams "dgram-I" to A:P; prints how
+ *                        many netfilter dropped (EPERM)
+ *   recvcount MS         count datagrams until none came for MS ms; prints
+ *                        "from A count=N" per source address
  *   recv                 read until EOF; prints "recv=TEXT"
  *   recvline             read one line; prints "recv=TEXT"
  *   recvdgram            read one datagram (waits up to 5 s); "recv=TEXT"
@@ -39,7 +48,7 @@
  *   proc                 print /proc/net/tproxy
  *   expect-proc N        /proc/net/tproxy must have N lines
  *   dropcap              drop CAP_NET_ADMIN from this process
- *   sleep MS             sleep
+ *   sleep MS             sleep (months of it, in time-travel mode)
  *   print TEXT           print TEXT
  */
 #include "tpt.h"
@@ -56,6 +65,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAXSOCK 64
@@ -72,6 +82,8 @@ static const struct {
 	{ "EFAULT", EFAULT }, { "ECONNREFUSED", ECONNREFUSED },
 	{ "ETIMEDOUT", ETIMEDOUT }, { "ENOPROTOOPT", ENOPROTOOPT },
 	{ "EISCONN", EISCONN }, { "EAGAIN", EAGAIN },
+	{ "ECONNRESET", ECONNRESET }, { "EHOSTUNREACH", EHOSTUNREACH },
+	{ "ENETUNREACH", ENETUNREACH },
 };
 
 static const struct {
@@ -189,6 +201,106 @@ static int drop_net_admin(void)
 	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
+/* The byte at offset i of a bulk transfer */
+static unsigned char bulk_byte(size_t i)
+{
+	return (unsigned char)(i * 7 + i / 4093);
+}
+
+static int send_bulk(size_t n)
+{
+	unsigned char buf[65536];
+	size_t off = 0;
+
+	while (off < n) {
+		size_t len = n - off < sizeof(buf) ? n - off : sizeof(buf);
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = bulk_byte(off + i);
+		if (tpt_write_all(fd(), buf, len))
+			return -errno;
+		off += len;
+	}
+	return 0;
+}
+
+static int recv_bulk(size_t n)
+{
+	unsigned char buf[65536];
+	size_t off = 0;
+	ssize_t got;
+
+	while ((got = read(fd(), buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < got; i++)
+			if (off + i >= n || buf[i] != bulk_byte(off + i)) {
+				printf("FAIL: recvbulk: byte %zu is wrong (%zu expected)\n",
+				       off + i, n);
+				exit(1);
+			}
+		off += got;
+	}
+	if (got < 0) {
+		printf("recvbulk: %zu of %zu bytes, then %s\n", off, n, strerror(errno));
+		return -errno;
+	}
+	if (off != n) {
+		printf("FAIL: recvbulk: EOF after %zu of %zu bytes\n", off, n);
+		exit(1);
+	}
+	printf("recvbulk=%zu\n", off);
+	return 0;
+}
+
+/* A datagram netfilter dropped (EPERM) is counted, not an error */
+static int send_dgrams(const struct sockaddr_in *to, int n)
+{
+	int dropped = 0;
+	char buf[64];
+
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(buf, sizeof(buf), "dgram-%d", i);
+
+		if (sendto(fd(), buf, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0) {
+			if (errno != EPERM)
+				return -errno;
+			dropped++;
+		}
+	}
+	printf("sendto: %d sent, %d dropped (EPERM)\n", n - dropped, dropped);
+	return 0;
+}
+
+static int count_dgrams(int quiet_ms)
+{
+	struct { struct in_addr a; int n; } from[16];
+	int nfrom = 0;
+	char buf[256];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd(), .events = POLLIN };
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		int i;
+
+		if (poll(&p, 1, quiet_ms) != 1)
+			break;
+		if (recvfrom(fd(), buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl) < 0)
+			return -errno;
+		for (i = 0; i < nfrom && from[i].a.s_addr != sin.sin_addr.s_addr; i++)
+			;
+		if (i == nfrom) {
+			if (nfrom == 16)
+				continue;
+			from[nfrom].a = sin.sin_addr;
+			from[nfrom++].n = 0;
+		}
+		from[i].n++;
+	}
+	for (int i = 0; i < nfrom; i++)
+		printf("from %s count=%d\n", inet_ntoa(from[i].a), from[i].n);
+	return 0;
+}
+
 static int new_socket(int type)
 {
 	struct timeval tv = { .tv_sec = 5 };
@@ -263,6 +375,40 @@ static int step(char **argv, int *used)
 		NEED_ARG();
 		snprintf(buf, sizeof(buf), "%s\n", arg);
 		return send(fd(), buf, strlen(buf), 0) < 0 ? -errno : 0;
+	}
+	if (!strcmp(w, "sndbuf") || !strcmp(w, "rcvbuf")) {
+		int n;
+
+		NEED_ARG();
+		n = atoi(arg);
+		return setsockopt(fd(), SOL_SOCKET,
+				  !strcmp(w, "sndbuf") ? SO_SNDBUFFORCE : SO_RCVBUFFORCE,
+				  &n, sizeof(n)) ? -errno : 0;
+	}
+	if (!strcmp(w, "sendbulk")) {
+		NEED_ARG();
+		return send_bulk(strtoul(arg, NULL, 0));
+	}
+	if (!strcmp(w, "recvbulk")) {
+		NEED_ARG();
+		return recv_bulk(strtoul(arg, NULL, 0));
+	}
+	if (!strcmp(w, "sendto")) {
+		const char *sp;
+
+		NEED_ARG();
+		sp = argv[2];
+		if (!sp) {
+			fprintf(stderr, "sendto needs A:P N\n");
+			exit(2);
+		}
+		*used = 3;
+		tpt_parse_addr(arg, &sin, -1);
+		return send_dgrams(&sin, atoi(sp));
+	}
+	if (!strcmp(w, "recvcount")) {
+		NEED_ARG();
+		return count_dgrams(atoi(arg));
 	}
 	if (!strcmp(w, "recv") || !strcmp(w, "recvline")) {
 		ssize_t n, got = 0;
@@ -399,8 +545,15 @@ static int step(char **argv, int *used)
 	if (!strcmp(w, "dropcap"))
 		return drop_net_admin();
 	if (!strcmp(w, "sleep")) {
+		unsigned long long ms;
+		struct timespec ts;
+
 		NEED_ARG();
-		usleep(atoi(arg) * 1000);
+		ms = strtoull(arg, NULL, 0);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
 		return 0;
 	}
 	if (!strcmp(w, "print")) {

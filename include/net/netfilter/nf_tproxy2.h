@@ -34,8 +34,9 @@
  * @dead: unlinked; no conntrack may join @cts any more
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
  * @used: bit 0 set once an ITP_ONCE sockref has been applied
- * @once_daddr: where the socket's ITP_ONCE connection goes
- * @once_dport: and its port
+ * @once_peer: the peer of the connection it was applied to: the
+ *	destination of the socket's own, the source of one to @faddr
+ * @once_peer_port: and its port
  * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
  *	struct tproxy2_ct; each holds a reference to its conntrack
  * @rcu: for freeing after readers are done; @cts is empty by then and
@@ -59,8 +60,8 @@ struct tproxy2_sockref {
 	bool			dead;
 	u32			flags;
 	unsigned long		used;
-	__be32			once_daddr;
-	__be16			once_dport;
+	__be32			once_peer;
+	__be16			once_peer_port;
 	union {
 		struct list_head	cts;
 		struct rcu_head		rcu;

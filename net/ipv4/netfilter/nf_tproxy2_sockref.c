@@ -24,23 +24,37 @@
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <linux/workqueue.h>
+#include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_l4proto.h>
+#include <net/netfilter/nf_conntrack_timeout.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
 #include <net/netfilter/nf_tproxy2.h>
 
-/* An owned conntrack does not time out while its socket lives... */
-#define TPROXY2_PINNED		(INT_MAX / 2)
-/* ...and goes this long after the socket's release: time for the closing
- * handshake to pass through the mapping.  A new mapping that needs its
- * tuple before then takes it over at once.
+/* A tproxied TCP connection's conntrack never times out while a socket of
+ * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
+ * keeps conntrack's own refresh off it) with a timeout of a day, and the
+ * namespace's keeper moves that timeout on before half of it is gone, as
+ * conntrack itself does for offloaded flows.  From the socket's release on,
+ * conntrack's own TCP state timeouts apply, as to any NAT'd connection:
+ * queued data, a zero window, the closing handshake and retransmissions
+ * all pass through the mapping.  A new mapping that needs the tuple of a
+ * released one takes it over at once (tproxy2_reclaim).
  */
+#define TPROXY2_PIN		NF_CT_DAY
+/* The keeper also unpins the connections that never reached a socket (a
+ * SYN the listener never accepted), so it runs often; its cost is the
+ * namespace's own tproxied connections, not the conntrack table.
+ */
+#define TPROXY2_KEEP_PERIOD	(5 * 60 * HZ)
+/* UDP has no closing handshake: a released flow goes this long after */
 #define TPROXY2_GRACE		HZ
 
 /* A conntrack a sockref created and owns */
@@ -58,6 +72,35 @@ struct tproxy2_ct {
 struct tproxy2_tables {
 	struct rhashtable	by_sk;
 	struct rhltable		by_foreign;
+};
+
+/* A TCP connection that the tproxy table or a LISTEN sockref redirected to
+ * a local socket, by that socket's own view of it: its release finds the
+ * conntrack in one lookup, whatever the conntrack's zone.
+ */
+struct tproxy2_conn_key {
+	__be32	laddr;
+	__be32	raddr;
+	__be16	lport;
+	__be16	rport;
+};
+
+/* Such a connection's conntrack, pinned until the socket is released;
+ * holds a reference.  In tn->accepted and on tn->accepted_all.
+ */
+struct tproxy2_accepted {
+	struct rhash_head	node;
+	struct tproxy2_conn_key	key;
+	struct list_head	all;
+	struct nf_conn		*ct;
+	struct rcu_head		rcu;
+};
+
+static const struct rhashtable_params tproxy2_accepted_params = {
+	.head_offset		= offsetof(struct tproxy2_accepted, node),
+	.key_offset		= offsetof(struct tproxy2_accepted, key),
+	.key_len		= sizeof(struct tproxy2_conn_key),
+	.automatic_shrinking	= true,
 };
 
 /* The key of by_foreign */
@@ -90,6 +133,14 @@ static const struct rhashtable_params tproxy2_foreign_params = {
  * @all: every sockref, for /proc/net/tproxy and the namespace's exit
  * @count: number of sockrefs, so that the empty case costs one read
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
+ * @accepted: the pinned TCP connections redirected to local sockets
+ * @accepted_all: the same, for the keeper and the namespace's exit
+ * @keeper: keeps pinned conntracks from timing out, lets go of the ones
+ *	whose connection is gone; queued while there are any
+ * @net: the namespace, for the keeper
+ *
+ * @accepted, @accepted_all and the sockrefs' conntracks are protected
+ * by @lock.
  */
 struct tproxy2_net {
 	spinlock_t			lock;	/* the writers */
@@ -99,6 +150,10 @@ struct tproxy2_net {
 	struct list_head		all;
 	unsigned int			count;
 	bool				tproxied;
+	struct rhashtable		accepted;
+	struct list_head		accepted_all;
+	struct delayed_work		keeper;
+	struct net			*net;
 };
 
 /**
@@ -190,23 +245,111 @@ void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct)
 }
 EXPORT_SYMBOL_GPL(nf_tproxy2_mark_ct);
 
-/**
- * nf_tproxy2_redirect - redirect a new connection to a local address
- * @skb: the connection's first packet; it has an unconfirmed conntrack
- * @hooknum: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
- * @laddr: the address; 0 for the primary address of the incoming
- *	interface, or loopback for locally generated packets
- * @lport: the port; 0 keeps the original one
- *
- * The destination mapping is set up without NAT helpers, and the conntrack
- * is marked tproxied.  Returns the verdict.
+/* Pin @ct: while its socket is open it does not time out.  @ct is not
+ * confirmed yet, so the timeout set is still relative.
  */
-unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
-				 __be32 laddr, __be16 lport)
+static void tproxy2_ct_pin(struct nf_conn *ct)
+{
+	nf_ct_refresh(ct, TPROXY2_PIN);
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+}
+
+/* The keeper: a pinned conntrack's timeout moves on before half of it is
+ * gone.  Conntrack's own refresh leaves a pinned conntrack alone, and an
+ * unconfirmed one (its timeout still relative) is left to confirmation.
+ */
+static void tproxy2_ct_keep(struct nf_conn *ct)
+{
+	if (nf_ct_is_confirmed(ct) &&
+	    test_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status) &&
+	    nf_ct_expires(ct) < TPROXY2_PIN / 2)
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_PIN);
+}
+
+/* The socket of a pinned TCP connection went: from now on conntrack's own
+ * timeouts, starting with that of the connection's current state.
+ */
+static void tproxy2_ct_unpin(struct nf_conn *ct)
+{
+	const unsigned int *timeouts;
+
+	if (!test_and_clear_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status))
+		return;
+	timeouts = nf_ct_timeout_lookup(ct);
+	if (!timeouts)
+		timeouts = nf_tcp_pernet(nf_ct_net(ct))->timeouts;
+	nf_ct_refresh(ct, timeouts[READ_ONCE(ct->proto.tcp.state)]);
+}
+
+/* A conntrack we hold that nobody else will: deleted, or never confirmed
+ * (its first packet was dropped).
+ */
+static bool tproxy2_ct_gone(struct nf_conn *ct)
+{
+	return nf_ct_is_dying(ct) ||
+	       (!nf_ct_is_confirmed(ct) &&
+		refcount_read(&ct->ct_general.use) == 1);
+}
+
+static void tproxy2_keeper_start(struct tproxy2_net *tn)
+{
+	/* nothing if it is queued already */
+	queue_delayed_work(tproxy2_wq, &tn->keeper, TPROXY2_KEEP_PERIOD);
+}
+
+/* A TCP connection was just redirected to a local socket: pin it until
+ * that socket is released.  Without memory, or where another connection
+ * has the same socket tuple (in another zone), it is not pinned and
+ * follows conntrack's own timeouts.
+ */
+static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	struct tproxy2_accepted *a, *old;
+	struct nf_conn *stale = NULL;
+
+	a = kmalloc(sizeof(*a), GFP_ATOMIC);
+	if (!a)
+		return;
+	a->key.laddr = reply->src.u3.ip;
+	a->key.lport = reply->src.u.tcp.port;
+	a->key.raddr = reply->dst.u3.ip;
+	a->key.rport = reply->dst.u.tcp.port;
+	a->ct = ct;
+
+	spin_lock_bh(&tn->lock);
+	old = rhashtable_lookup_get_insert_fast(&tn->accepted, &a->node,
+						tproxy2_accepted_params);
+	if (old && !IS_ERR(old) && tproxy2_ct_gone(old->ct) &&
+	    !rhashtable_replace_fast(&tn->accepted, &old->node, &a->node,
+				     tproxy2_accepted_params)) {
+		/* what held the tuple was deleted while its socket lived */
+		list_del(&old->all);
+		stale = old->ct;
+		kfree_rcu(old, rcu);
+		old = NULL;
+	}
+	if (old) {
+		spin_unlock_bh(&tn->lock);
+		kfree(a);
+		return;
+	}
+	nf_conntrack_get(&ct->ct_general);
+	list_add_tail(&a->all, &tn->accepted_all);
+	tproxy2_ct_pin(ct);
+	tproxy2_keeper_start(tn);
+	spin_unlock_bh(&tn->lock);
+	if (stale)
+		nf_ct_put(stale);
+}
+
+/* The destination mapping of nf_tproxy2_redirect(), without the hold */
+static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct,
+					 unsigned int hooknum, __be32 laddr,
+					 __be16 lport)
 {
 	struct nf_nat_range2 range = {};
-	enum ip_conntrack_info ctinfo;
-	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
 	unsigned int verdict;
 
 	if (lport) {
@@ -230,10 +373,39 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 		nf_tproxy2_mark_ct(nf_ct_net(ct), ct);
 	return verdict;
 }
+
+/**
+ * nf_tproxy2_redirect - redirect a new connection to a local address
+ * @skb: the connection's first packet; it has an unconfirmed conntrack
+ * @hooknum: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
+ * @laddr: the address; 0 for the primary address of the incoming
+ *	interface, or loopback for locally generated packets
+ * @lport: the port; 0 keeps the original one
+ *
+ * The destination mapping is set up without NAT helpers, and the conntrack
+ * is marked tproxied; a TCP connection's conntrack is pinned until the
+ * socket that accepts it is released.  A conntrack that was confirmed
+ * before (a flow older than the NAT hooks of its namespace) is left alone,
+ * as nat table rules leave it.  Returns the verdict.
+ */
+unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
+				 __be32 laddr, __be16 lport)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	unsigned int verdict;
+
+	if (nf_ct_is_confirmed(ct))
+		return NF_ACCEPT;
+	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
+	if (verdict == NF_ACCEPT && nf_ct_protonum(ct) == IPPROTO_TCP)
+		tproxy2_hold_accepted(nf_ct_net(ct), ct);
+	return verdict;
+}
 EXPORT_SYMBOL_GPL(nf_tproxy2_redirect);
 
-/* The socket of a tproxied connection went: the conntrack follows once the
- * closing handshake had its grace time.
+/* The socket of a tproxied UDP flow went: the conntrack follows after a
+ * grace time for datagrams still on their way.
  */
 static void tproxy2_ct_expire(struct nf_conn *ct)
 {
@@ -244,8 +416,20 @@ static void tproxy2_ct_expire(struct nf_conn *ct)
 		WRITE_ONCE(ct->timeout, TPROXY2_GRACE);
 }
 
-/* Let go of conntracks a sockref owned: delete them now, or (@grace) when
- * the grace time is over.  Called without the namespace's lock.
+/* A released socket's conntrack: TCP goes on with conntrack's own
+ * timeouts, UDP after its grace time.
+ */
+static void tproxy2_ct_release(struct nf_conn *ct)
+{
+	if (nf_ct_protonum(ct) == IPPROTO_TCP)
+		tproxy2_ct_unpin(ct);
+	else
+		tproxy2_ct_expire(ct);
+}
+
+/* Let go of conntracks a sockref owned: delete them now, or (@grace) leave
+ * them to what is left of their connection.  Called without the
+ * namespace's lock.
  */
 static void tproxy2_put_cts(struct list_head *cts, bool grace)
 {
@@ -255,8 +439,10 @@ static void tproxy2_put_cts(struct list_head *cts, bool grace)
 		struct nf_conn *ct = tc->ct;
 
 		clear_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
-		/* one still on its first packet's way is not in the table yet */
-		if (grace || !nf_ct_is_confirmed(ct))
+		if (grace)
+			tproxy2_ct_release(ct);
+		else if (!nf_ct_is_confirmed(ct))
+			/* on its first packet's way, not in the table yet */
 			tproxy2_ct_expire(ct);
 		else
 			nf_ct_delete(ct, 0, 0);
@@ -317,15 +503,25 @@ static void tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 	nf_conntrack_get(&ct->ct_general);
 	tc->ct = ct;
 	list_add(&tc->list, &sr->cts);
-	/* unconfirmed: the timeout is still relative */
-	WRITE_ONCE(ct->timeout, TPROXY2_PINNED);
-	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	tproxy2_ct_pin(ct);
 	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+	tproxy2_keeper_start(tn);
 	spin_unlock_bh(&tn->lock);
 }
 
-/* A conntrack a released sockref left in its grace time holds the tuple a
- * new mapping needs: the new one wins.
+/* A tproxied conntrack whose socket was released (or whose redirected
+ * connection never reached one): no socket holds it.
+ */
+static bool tproxy2_ct_released(const struct nf_conn *ct)
+{
+	return test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	       !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status) &&
+	       !(nf_ct_protonum(ct) == IPPROTO_TCP &&
+		 test_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status));
+}
+
+/* A conntrack a released socket left holds the tuple a new mapping needs:
+ * the new one wins.
  */
 static void tproxy2_reclaim(struct nf_conn *ct, __be32 faddr, __be16 fport)
 {
@@ -345,36 +541,32 @@ static void tproxy2_reclaim(struct nf_conn *ct, __be32 faddr, __be16 fport)
 	if (!h)
 		return;
 	old = nf_ct_tuplehash_to_ctrack(h);
-	if (old != ct && test_bit(IPS_TPROXY_BIT, &old->status) &&
-	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &old->status))
+	if (old != ct && tproxy2_ct_released(old))
 		nf_ct_kill(old);
 	nf_ct_put(old);
 }
 
 /* ---- packet path ---- */
 
-static bool tproxy2_take(struct tproxy2_sockref *sr, u32 flags)
-{
-	/* An ITP_ONCE sockref applies to one connection: the first to get here */
-	return !(flags & ITP_ONCE) || !test_and_set_bit(TPROXY2_USED_BIT, &sr->used);
-}
-
-/* ITP_ONCE for the socket's own connections: the first destination only.
- * Its conntrack may be made again (a SYN retransmitted after a reset), and
- * that is still the same connection.
+/* Does an ITP_ONCE sockref apply to a new connection with this peer?  To
+ * the first only, and to that one again: its conntrack may be made anew
+ * (the first SYN was dropped by a filter rule after the mapping, or reset,
+ * and is retransmitted), and that is still the one connection.  The peer
+ * is the destination of the socket's own connections, the source of those
+ * to its foreign address.
  */
-static bool tproxy2_take_local(struct tproxy2_sockref *sr, u32 flags,
-			       __be32 daddr, __be16 dport)
+static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
+			       __be32 peer, __be16 peer_port)
 {
 	if (!(flags & ITP_ONCE))
 		return true;
 	if (!test_and_set_bit(TPROXY2_USED_BIT, &sr->used)) {
-		WRITE_ONCE(sr->once_daddr, daddr);
-		WRITE_ONCE(sr->once_dport, dport);
+		WRITE_ONCE(sr->once_peer, peer);
+		WRITE_ONCE(sr->once_peer_port, peer_port);
 		return true;
 	}
-	return READ_ONCE(sr->once_daddr) == daddr &&
-	       READ_ONCE(sr->once_dport) == dport;
+	return READ_ONCE(sr->once_peer) == peer &&
+	       READ_ONCE(sr->once_peer_port) == peer_port;
 }
 
 /* A sockref in @mode for a new connection from saddr:sport to daddr:port */
@@ -398,7 +590,7 @@ tproxy2_scan_foreign(struct tproxy2_tables *t, u32 mode, u8 proto,
 		if ((flags & ITP_ESTABLISHED) &&
 		    (READ_ONCE(sr->raddr) != saddr || (rport && rport != sport)))
 			continue;
-		if (!tproxy2_take(sr, flags))
+		if (!tproxy2_claim_once(sr, flags, saddr, sport))
 			continue;
 		*flagsp = flags;
 		return sr;
@@ -453,7 +645,7 @@ tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
 		return NULL;
 	if ((flags & ITP_ESTABLISHED) && !raddr)
 		return NULL;
-	if (!tproxy2_take_local(sr, flags, daddr, dport))
+	if (!tproxy2_claim_once(sr, flags, daddr, dport))
 		return NULL;
 	*flagsp = flags;
 	return sr;
@@ -490,17 +682,23 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 		if (verdict == NF_ACCEPT)
 			nf_tproxy2_mark_ct(state->net, ct);
 	} else {
-		verdict = nf_tproxy2_redirect(skb, state->hook, sr->laddr,
-					      sr->lport);
+		verdict = tproxy2_redirect_map(skb, ct, state->hook, sr->laddr,
+					       sr->lport);
 	}
 
-	if (verdict != NF_ACCEPT)
+	if (verdict != NF_ACCEPT) {
+		/* no mapping made: an ITP_ONCE sockref is not used up */
+		if (flags & ITP_ONCE)
+			clear_bit(TPROXY2_USED_BIT, &sr->used);
 		return verdict;
-	/* A LISTEN socket's connections belong to the sockets it accepts */
+	}
 	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
 		tproxy2_own_ct(tn, sr, ct);
 	else if ((flags & ITP_UNIDIR) && sr->proto == IPPROTO_UDP)
 		tproxy2_ct_once(ct);
+	else if (sr->proto == IPPROTO_TCP)
+		/* a LISTEN socket's connections belong to the sockets it accepts */
+		tproxy2_hold_accepted(state->net, ct);
 	return NF_ACCEPT;
 }
 
@@ -551,6 +749,18 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 	}
 	if (!sr)
 		return NF_ACCEPT;
+	/* The flow's conntrack is older than the sockref's mapping (it was
+	 * made before the NAT lookups were registered here): no mapping can
+	 * be set up on it any more.  The sockref takes the flow over: that
+	 * conntrack goes and, so that nothing leaves untranslated, this
+	 * packet with it; the next one makes a conntrack that is mapped.
+	 */
+	if (nf_ct_is_confirmed(ct)) {
+		if (test_bit(IPS_TPROXY_BIT, &ct->status))
+			return NF_ACCEPT;
+		nf_ct_kill(ct);
+		return NF_DROP;
+	}
 
 	return tproxy2_nat(skb, ct, sr, flags, state);
 }
@@ -685,6 +895,18 @@ static int tproxy2_link(struct tproxy2_tables *t, struct tproxy2_sockref *sr)
 	return 0;
 }
 
+/* Bound to a port and not connected; the address may be any.  Caller
+ * holds the socket's lock.
+ */
+static bool tproxy2_assignable(const struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	return inet->inet_num && !inet->inet_dport &&
+	       (sk->sk_protocol != IPPROTO_TCP ||
+		sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN);
+}
+
 int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
@@ -692,6 +914,15 @@ int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 	struct tproxy2_sockref *sr;
 	struct tproxy2_tables *t;
 	int err = 0;
+
+	/* A socket that cannot have a sockref does not set up the
+	 * namespace's tables and NAT lookups; checked again below, locked.
+	 */
+	lock_sock(sk);
+	err = tproxy2_assignable(sk) ? 0 : -EINVAL;
+	release_sock(sk);
+	if (err)
+		return err;
 
 	t = tproxy2_tables_get(sock_net(sk));
 	if (IS_ERR(t))
@@ -702,10 +933,7 @@ int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 		return -ENOMEM;
 
 	lock_sock(sk);
-	/* bound to a port and not connected; the address may be any */
-	if (!inet->inet_num || inet->inet_dport ||
-	    (sk->sk_protocol == IPPROTO_TCP &&
-	     sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)) {
+	if (!tproxy2_assignable(sk)) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -791,9 +1019,7 @@ static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 	if (!h)
 		return;
 	ct = nf_ct_tuplehash_to_ctrack(h);
-	if (NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL &&
-	    test_bit(IPS_TPROXY_BIT, &ct->status) &&
-	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
+	if (NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL && tproxy2_ct_released(ct))
 		nf_ct_kill(ct);
 	nf_ct_put(ct);
 }
@@ -813,7 +1039,9 @@ int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 		err = -ENOENT;
 	else if ((flags & ITP_ESTABLISHED) && !sr->raddr)
 		err = -EINVAL;	/* ESTABLISHED needs the peer from CONNECT */
-	if (!err) {
+	else if (flags == sr->flags)
+		sr = NULL;	/* the mode it has: its connections stay */
+	if (!err && sr) {
 		/* a new mode: what the old one created goes */
 		list_splice_init(&sr->cts, &cts);
 		WRITE_ONCE(sr->flags, flags);
@@ -957,9 +1185,57 @@ int tproxy2_sockref_alloc_port(struct sock *sk)
 	return err;
 }
 
-/* A connected socket closes: if its connection was tproxied (by the table,
- * or accepted through a LISTEN sockref), the conntrack goes with it.  Its
- * reply direction is the socket's own view: local -> peer.
+/* Take @a out of tn->accepted; caller holds tn->lock */
+static void tproxy2_accepted_unlink(struct tproxy2_net *tn,
+				    struct tproxy2_accepted *a)
+{
+	rhashtable_remove_fast(&tn->accepted, &a->node, tproxy2_accepted_params);
+	list_del(&a->all);
+}
+
+/* Unpin and let go of unlinked accepted connections */
+static void tproxy2_accepted_put(struct list_head *gone)
+{
+	struct tproxy2_accepted *a, *tmp;
+
+	list_for_each_entry_safe(a, tmp, gone, all) {
+		tproxy2_ct_unpin(a->ct);
+		nf_ct_put(a->ct);
+		kfree_rcu(a, rcu);
+	}
+}
+
+/* A TCP socket whose connection was redirected to it (by the tproxy table
+ * or a LISTEN sockref) is released: the connection goes on under
+ * conntrack's own timeouts.
+ */
+static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct tproxy2_conn_key key = {
+		.laddr	= inet->inet_saddr,
+		.lport	= inet->inet_sport,
+		.raddr	= inet->inet_daddr,
+		.rport	= inet->inet_dport,
+	};
+	struct tproxy2_accepted *a;
+	LIST_HEAD(gone);
+
+	if (!key.rport)
+		return;
+	spin_lock_bh(&tn->lock);
+	a = rhashtable_lookup_fast(&tn->accepted, &key, tproxy2_accepted_params);
+	if (a) {
+		tproxy2_accepted_unlink(tn, a);
+		list_add(&a->all, &gone);
+	}
+	spin_unlock_bh(&tn->lock);
+	tproxy2_accepted_put(&gone);
+}
+
+/* A connected UDP socket closes: if its flow was tproxied (by the table,
+ * or through a LISTEN sockref), the conntrack goes after the grace time.
+ * Its reply direction is the socket's own view: local -> peer.
  */
 static void tproxy2_release_conn(struct sock *sk)
 {
@@ -981,8 +1257,7 @@ static void tproxy2_release_conn(struct sock *sk)
 	if (!h)
 		return;
 	ct = nf_ct_tuplehash_to_ctrack(h);
-	if (test_bit(IPS_TPROXY_BIT, &ct->status) &&
-	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
+	if (tproxy2_ct_released(ct))
 		tproxy2_ct_expire(ct);
 	nf_ct_put(ct);
 }
@@ -1047,13 +1322,87 @@ void tproxy2_sockref_release(struct sock *sk)
 		return;
 	tn = tproxy2_pernet(sock_net(sk));
 	if (READ_ONCE(tn->tproxied)) {
-		tproxy2_release_conn(sk);
-		if (sk->sk_protocol == IPPROTO_UDP && inet_test_bit(ORIGADDRS, sk))
-			tproxy2_release_receiver(sk);
+		if (sk->sk_protocol == IPPROTO_TCP) {
+			tproxy2_release_accepted(tn, sk);
+		} else {
+			tproxy2_release_conn(sk);
+			if (inet_test_bit(ORIGADDRS, sk))
+				tproxy2_release_receiver(sk);
+		}
 	}
 	/* the connection still has to close through the mapping */
 	if (READ_ONCE(tn->count))
 		tproxy2_remove(tn, sk, true);
+}
+
+/* ---- the keeper ---- */
+
+/* Is the socket of a redirected connection still there (accepted, or
+ * waiting to be)?  One that has gone to TIME_WAIT was released.
+ */
+static bool tproxy2_socket_open(struct net *net,
+				const struct tproxy2_conn_key *k)
+{
+	struct sock *sk;
+	bool open;
+
+	rcu_read_lock();
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
+				       k->raddr, k->rport, k->laddr,
+				       ntohs(k->lport), 0, 0);
+	rcu_read_unlock();
+	if (!sk)
+		return false;
+	open = sk->sk_state != TCP_TIME_WAIT;
+	sock_gen_put(sk);
+	return open;
+}
+
+/* Every TPROXY2_KEEP_PERIOD while there are pinned conntracks: their
+ * timeouts move on; those whose connection never reached a socket are
+ * unpinned, and the references to deleted ones go.  The cost is the
+ * namespace's own tproxied connections.
+ */
+static void tproxy2_keeper_work(struct work_struct *work)
+{
+	struct tproxy2_net *tn = container_of(to_delayed_work(work),
+					      struct tproxy2_net, keeper);
+	struct tproxy2_accepted *a, *atmp;
+	struct tproxy2_ct *tc, *ttmp;
+	struct tproxy2_sockref *sr;
+	LIST_HEAD(gone_accepted);
+	LIST_HEAD(gone_owned);
+	bool pinned;
+
+	spin_lock_bh(&tn->lock);
+	list_for_each_entry_safe(a, atmp, &tn->accepted_all, all) {
+		if (!tproxy2_ct_gone(a->ct) &&
+		    tproxy2_socket_open(tn->net, &a->key)) {
+			tproxy2_ct_keep(a->ct);
+			continue;
+		}
+		tproxy2_accepted_unlink(tn, a);
+		list_add(&a->all, &gone_accepted);
+	}
+	pinned = !list_empty(&tn->accepted_all);
+	list_for_each_entry(sr, &tn->all, all) {
+		list_for_each_entry_safe(tc, ttmp, &sr->cts, list) {
+			if (tproxy2_ct_gone(tc->ct))
+				list_move(&tc->list, &gone_owned);
+			else
+				tproxy2_ct_keep(tc->ct);
+		}
+		pinned |= !list_empty(&sr->cts);
+	}
+	if (pinned)
+		tproxy2_keeper_start(tn);
+	spin_unlock_bh(&tn->lock);
+
+	tproxy2_accepted_put(&gone_accepted);
+	list_for_each_entry_safe(tc, ttmp, &gone_owned, list) {
+		nf_ct_put(tc->ct);
+		kfree(tc);
+	}
 }
 
 /* ---- /proc/net/tproxy: proto local foreign remote flags ---- */
@@ -1088,13 +1437,40 @@ static int __net_init tproxy2_net_init(struct net *net)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
 
+	int err;
+
 	spin_lock_init(&tn->lock);
 	mutex_init(&tn->setup);
 	INIT_LIST_HEAD(&tn->all);
+	INIT_LIST_HEAD(&tn->accepted_all);
+	INIT_DELAYED_WORK(&tn->keeper, tproxy2_keeper_work);
+	tn->net = net;
+	err = rhashtable_init(&tn->accepted, &tproxy2_accepted_params);
+	if (err)
+		return err;
 	if (!proc_create_net_single("tproxy", 0444, net->proc_net,
-				    tproxy2_proc_show, NULL))
+				    tproxy2_proc_show, NULL)) {
+		rhashtable_destroy(&tn->accepted);
 		return -ENOMEM;
+	}
 	return 0;
+}
+
+/* The namespace's packet path is gone: nothing pins any more */
+static void tproxy2_accepted_fini(struct tproxy2_net *tn)
+{
+	struct tproxy2_accepted *a, *tmp;
+	LIST_HEAD(gone);
+
+	cancel_delayed_work_sync(&tn->keeper);
+	spin_lock_bh(&tn->lock);
+	list_for_each_entry_safe(a, tmp, &tn->accepted_all, all) {
+		tproxy2_accepted_unlink(tn, a);
+		list_add(&a->all, &gone);
+	}
+	spin_unlock_bh(&tn->lock);
+	tproxy2_accepted_put(&gone);
+	rhashtable_destroy(&tn->accepted);
 }
 
 static void __net_exit tproxy2_net_pre_exit(struct net *net)
@@ -1114,6 +1490,7 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	LIST_HEAD(cts);
 
 	remove_proc_entry("tproxy", net->proc_net);
+	tproxy2_accepted_fini(tn);
 	t = rcu_dereference_protected(tn->tables, 1);
 	if (!t)
 		return;
@@ -1174,8 +1551,8 @@ int __init tproxy2_sockref_init(void)
 
 void tproxy2_sockref_fini(void)
 {
+	unregister_pernet_subsys(&tproxy2_net_ops);	/* and the keepers */
 	destroy_workqueue(tproxy2_wq);	/* the sweeps; they hold their net */
-	unregister_pernet_subsys(&tproxy2_net_ops);
 	rcu_barrier();	/* the sockrefs' kfree_rcu */
 	kmem_cache_destroy(tproxy2_sockref_cache);
 }
