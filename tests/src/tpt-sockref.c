@@ -20,6 +20,7 @@
  *   connect A:P          connect (non-blocking, waits up to 5 s)
  *   send TEXT            send TEXT and a newline
  *   sndbuf N | rcvbuf N  SO_SNDBUFFORCE / SO_RCVBUFFORCE to N bytes
+ *   rcvtimeo MS          SO_RCVTIMEO (a new socket has 5 s; 0: none)
  *   sendbulk N           send N bytes of a known pattern (blocking)
  *   recvbulk N           read until EOF: exactly N bytes of that pattern, in
  *                        order, ended by a FIN (a reset fails with
@@ -384,6 +385,16 @@ static int step(char **argv, int *used)
 		return setsockopt(fd(), SOL_SOCKET,
 				  !strcmp(w, "sndbuf") ? SO_SNDBUFFORCE : SO_RCVBUFFORCE,
 				  &n, sizeof(n)) ? -errno : 0;
+	}
+	if (!strcmp(w, "rcvtimeo")) {
+		unsigned long ms;
+		struct timeval tv;
+
+		NEED_ARG();
+		ms = strtoul(arg, NULL, 0);
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		return setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno : 0;
 	}
 	if (!strcmp(w, "sendbulk")) {
 		NEED_ARG();

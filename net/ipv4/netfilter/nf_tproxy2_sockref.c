@@ -42,18 +42,26 @@
  * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
  * keeps conntrack's own refresh off it) with a timeout of a day, and the
  * namespace's keeper moves that timeout on before half of it is gone, as
- * conntrack itself does for offloaded flows.  From the socket's release on,
+ * conntrack itself does for offloaded flows.  A sockref's own connection is
+ * pinned on its first packet; one redirected to a local socket by the
+ * keeper, once that socket exists (a SYN that no socket takes is never
+ * pinned).  From the socket's release on,
  * conntrack's own TCP state timeouts apply, as to any NAT'd connection:
  * queued data, a zero window, the closing handshake and retransmissions
  * all pass through the mapping.  A new mapping that needs the tuple of a
  * released one takes it over at once (tproxy2_reclaim).
  */
 #define TPROXY2_PIN		NF_CT_DAY
-/* The keeper also unpins the connections that never reached a socket (a
- * SYN the listener never accepted), so it runs often; its cost is the
- * namespace's own tproxied connections, not the conntrack table.
+/* The keeper runs this often while there are pinned conntracks... */
+#define TPROXY2_KEEP_PERIOD	(TPROXY2_PIN / 4)
+/* ...and this soon after a connection was redirected to a local socket, and
+ * again while one waits for its socket: until then the connection follows
+ * conntrack's own timeouts, none of which is shorter than this while it is
+ * open in both directions.  The keeper's cost is the namespace's own
+ * tproxied connections, not the conntrack table.
  */
-#define TPROXY2_KEEP_PERIOD	(5 * 60 * HZ)
+#define TPROXY2_SETTLE		(30 * HZ)
+#define TPROXY2_KEEPER_SOON	0
 /* UDP has no closing handshake: a released flow goes this long after */
 #define TPROXY2_GRACE		HZ
 
@@ -75,8 +83,8 @@ struct tproxy2_tables {
 };
 
 /* A TCP connection that the tproxy table or a LISTEN sockref redirected to
- * a local socket, by that socket's own view of it: its release finds the
- * conntrack in one lookup, whatever the conntrack's zone.
+ * a local socket, by that socket's own view of it (the conntrack's reply
+ * tuple): its release finds the entry in one lookup.
  */
 struct tproxy2_conn_key {
 	__be32	laddr;
@@ -85,15 +93,18 @@ struct tproxy2_conn_key {
 	__be16	rport;
 };
 
-/* Such a connection's conntrack, pinned until the socket is released;
- * holds a reference.  In tn->accepted and on tn->accepted_all.
+/* Such a connection, in tn->accepted until its socket is released or the
+ * keeper finds it gone.  It holds no reference to the conntrack (a SYN
+ * flood must not keep conntracks allocated): the keeper and the release
+ * look the conntrack up by the key, in @zone.  @dif: the interface it came
+ * in on, for a socket bound to one.
  */
 struct tproxy2_accepted {
-	struct rhash_head	node;
-	struct tproxy2_conn_key	key;
-	struct list_head	all;
-	struct nf_conn		*ct;
-	struct rcu_head		rcu;
+	struct rhash_head		node;
+	struct tproxy2_conn_key		key;
+	struct nf_conntrack_zone	zone;
+	int				dif;
+	struct rcu_head			rcu;
 };
 
 static const struct rhashtable_params tproxy2_accepted_params = {
@@ -133,14 +144,14 @@ static const struct rhashtable_params tproxy2_foreign_params = {
  * @all: every sockref, for /proc/net/tproxy and the namespace's exit
  * @count: number of sockrefs, so that the empty case costs one read
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
- * @accepted: the pinned TCP connections redirected to local sockets
- * @accepted_all: the same, for the keeper and the namespace's exit
- * @keeper: keeps pinned conntracks from timing out, lets go of the ones
- *	whose connection is gone; queued while there are any
+ * @accepted: the TCP connections redirected to local sockets; lookups and
+ *	the keeper's walk run under RCU, and no lock of ours is taken
+ * @keeper: pins and keeps pinned conntracks, lets go of the ones whose
+ *	connection is gone; queued while there are any
+ * @keeper_flags: TPROXY2_KEEPER_SOON: queued to run within TPROXY2_SETTLE
  * @net: the namespace, for the keeper
  *
- * @accepted, @accepted_all and the sockrefs' conntracks are protected
- * by @lock.
+ * The sockrefs' conntracks are protected by @lock.
  */
 struct tproxy2_net {
 	spinlock_t			lock;	/* the writers */
@@ -151,8 +162,8 @@ struct tproxy2_net {
 	unsigned int			count;
 	bool				tproxied;
 	struct rhashtable		accepted;
-	struct list_head		accepted_all;
 	struct delayed_work		keeper;
+	unsigned long			keeper_flags;
 	struct net			*net;
 };
 
@@ -266,23 +277,44 @@ static void tproxy2_ct_keep(struct nf_conn *ct)
 		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_PIN);
 }
 
+/* The keeper: the socket of a redirected connection exists, pin its
+ * conntrack (confirmed: it was found in the table).  A refresh that ran
+ * on another CPU just before the pin may still write its state's timeout;
+ * the next run moves that on.  Returns whether it was pinned just now.
+ */
+static bool tproxy2_ct_pin_confirmed(struct nf_conn *ct)
+{
+	if (test_and_set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status)) {
+		tproxy2_ct_keep(ct);
+		return false;
+	}
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_PIN);
+	return true;
+}
+
 /* The socket of a pinned TCP connection went: from now on conntrack's own
- * timeouts, starting with that of the connection's current state.
+ * timeouts, starting with that of the connection's current state (the
+ * next packet applies conntrack's finer rules, e.g. for unacknowledged
+ * data).
  */
 static void tproxy2_ct_unpin(struct nf_conn *ct)
 {
 	const unsigned int *timeouts;
+	unsigned int timeout;
 
 	if (!test_and_clear_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status))
 		return;
+	rcu_read_lock();	/* a timeout policy goes by RCU */
 	timeouts = nf_ct_timeout_lookup(ct);
 	if (!timeouts)
 		timeouts = nf_tcp_pernet(nf_ct_net(ct))->timeouts;
-	nf_ct_refresh(ct, timeouts[READ_ONCE(ct->proto.tcp.state)]);
+	timeout = READ_ONCE(timeouts[READ_ONCE(ct->proto.tcp.state)]);
+	rcu_read_unlock();
+	nf_ct_refresh(ct, timeout);
 }
 
 /* A conntrack we hold that nobody else will: deleted, or never confirmed
- * (its first packet was dropped).
+ * (its first packet was dropped).  The table holds a reference of its own.
  */
 static bool tproxy2_ct_gone(struct nf_conn *ct)
 {
@@ -291,24 +323,37 @@ static bool tproxy2_ct_gone(struct nf_conn *ct)
 		refcount_read(&ct->ct_general.use) == 1);
 }
 
+/* A pinned conntrack is to be kept: the keeper runs within the period */
 static void tproxy2_keeper_start(struct tproxy2_net *tn)
 {
-	/* nothing if it is queued already */
+	/* nothing if it is queued already, sooner or not */
 	queue_delayed_work(tproxy2_wq, &tn->keeper, TPROXY2_KEEP_PERIOD);
 }
 
-/* A TCP connection was just redirected to a local socket: pin it until
- * that socket is released.  Without memory, or where another connection
- * has the same socket tuple (in another zone), it is not pinned and
+/* A connection waits for its socket: the keeper runs within TPROXY2_SETTLE.
+ * Once per run, so that a stream of connections does not put it off.
+ */
+static void tproxy2_keeper_soon(struct tproxy2_net *tn)
+{
+	if (!test_and_set_bit(TPROXY2_KEEPER_SOON, &tn->keeper_flags))
+		mod_delayed_work(tproxy2_wq, &tn->keeper, TPROXY2_SETTLE);
+}
+
+/* A TCP connection was just redirected to a local socket (@ct is not
+ * confirmed yet): the keeper pins it once that socket exists (the
+ * handshake is complete), until the socket is released.  The entries are bounded by the conntrack table's
+ * size; without memory, or beyond that, the connection is not pinned and
  * follows conntrack's own timeouts.
  */
-static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct)
+static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct, int dif)
 {
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
 	struct tproxy2_net *tn = tproxy2_pernet(net);
+	unsigned int max = READ_ONCE(nf_conntrack_max);
 	struct tproxy2_accepted *a, *old;
-	struct nf_conn *stale = NULL;
 
+	if (max && atomic_read(&tn->accepted.nelems) >= max)
+		return;
 	a = kmalloc(sizeof(*a), GFP_ATOMIC);
 	if (!a)
 		return;
@@ -316,32 +361,24 @@ static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct)
 	a->key.lport = reply->src.u.tcp.port;
 	a->key.raddr = reply->dst.u3.ip;
 	a->key.rport = reply->dst.u.tcp.port;
-	a->ct = ct;
-
-	spin_lock_bh(&tn->lock);
+	a->zone = *nf_ct_zone(ct);
+	a->dif = dif;
+	/* An entry for the same socket tuple stands: the conntrack that has
+	 * the tuple now is the one the keeper finds.
+	 */
 	old = rhashtable_lookup_get_insert_fast(&tn->accepted, &a->node,
 						tproxy2_accepted_params);
-	if (old && !IS_ERR(old) && tproxy2_ct_gone(old->ct) &&
-	    !rhashtable_replace_fast(&tn->accepted, &old->node, &a->node,
-				     tproxy2_accepted_params)) {
-		/* what held the tuple was deleted while its socket lived */
-		list_del(&old->all);
-		stale = old->ct;
-		kfree_rcu(old, rcu);
-		old = NULL;
-	}
 	if (old) {
-		spin_unlock_bh(&tn->lock);
 		kfree(a);
 		return;
 	}
-	nf_conntrack_get(&ct->ct_general);
-	list_add_tail(&a->all, &tn->accepted_all);
-	tproxy2_ct_pin(ct);
-	tproxy2_keeper_start(tn);
-	spin_unlock_bh(&tn->lock);
-	if (stale)
-		nf_ct_put(stale);
+	tproxy2_keeper_soon(tn);
+}
+
+/* The interface a redirected connection comes in on */
+static int tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum)
+{
+	return hooknum == NF_INET_PRE_ROUTING ? skb->dev->ifindex : LOOPBACK_IFINDEX;
 }
 
 /* The destination mapping of nf_tproxy2_redirect(), without the hold */
@@ -383,8 +420,8 @@ static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct
  * @lport: the port; 0 keeps the original one
  *
  * The destination mapping is set up without NAT helpers, and the conntrack
- * is marked tproxied; a TCP connection's conntrack is pinned until the
- * socket that accepts it is released.  A conntrack that was confirmed
+ * is marked tproxied; a TCP connection's conntrack is pinned while the
+ * socket that accepts it is open.  A conntrack that was confirmed
  * before (a flow older than the NAT hooks of its namespace) is left alone,
  * as nat table rules leave it.  Returns the verdict.
  */
@@ -399,7 +436,8 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 		return NF_ACCEPT;
 	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
 	if (verdict == NF_ACCEPT && nf_ct_protonum(ct) == IPPROTO_TCP)
-		tproxy2_hold_accepted(nf_ct_net(ct), ct);
+		tproxy2_hold_accepted(nf_ct_net(ct), ct,
+				      tproxy2_in_dif(skb, hooknum));
 	return verdict;
 }
 EXPORT_SYMBOL_GPL(nf_tproxy2_redirect);
@@ -698,7 +736,8 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 		tproxy2_ct_once(ct);
 	else if (sr->proto == IPPROTO_TCP)
 		/* a LISTEN socket's connections belong to the sockets it accepts */
-		tproxy2_hold_accepted(state->net, ct);
+		tproxy2_hold_accepted(state->net, ct,
+				      tproxy2_in_dif(skb, state->hook));
 	return NF_ACCEPT;
 }
 
@@ -1185,29 +1224,49 @@ int tproxy2_sockref_alloc_port(struct sock *sk)
 	return err;
 }
 
-/* Take @a out of tn->accepted; caller holds tn->lock */
-static void tproxy2_accepted_unlink(struct tproxy2_net *tn,
-				    struct tproxy2_accepted *a)
+/* The conntrack of a redirected connection, by the socket's view of it;
+ * a reference is taken.  Caller holds RCU.
+ */
+static struct nf_conn *tproxy2_accepted_ct(struct net *net,
+					   const struct tproxy2_accepted *a)
 {
-	rhashtable_remove_fast(&tn->accepted, &a->node, tproxy2_accepted_params);
-	list_del(&a->all);
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= a->key.laddr,
+		.src.u.all	= a->key.lport,
+		.dst.u3.ip	= a->key.raddr,
+		.dst.u.all	= a->key.rport,
+		.dst.protonum	= IPPROTO_TCP,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+
+	h = nf_conntrack_find_get(net, &a->zone, &tuple);
+	if (!h)
+		return NULL;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) == IP_CT_DIR_REPLY &&
+	    test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
+		return ct;
+	nf_ct_put(ct);
+	return NULL;
 }
 
-/* Unpin and let go of unlinked accepted connections */
-static void tproxy2_accepted_put(struct list_head *gone)
+/* Take @a out of tn->accepted: true for the one caller that did */
+static bool tproxy2_accepted_unlink(struct tproxy2_net *tn,
+				    struct tproxy2_accepted *a)
 {
-	struct tproxy2_accepted *a, *tmp;
-
-	list_for_each_entry_safe(a, tmp, gone, all) {
-		tproxy2_ct_unpin(a->ct);
-		nf_ct_put(a->ct);
-		kfree_rcu(a, rcu);
-	}
+	if (rhashtable_remove_fast(&tn->accepted, &a->node,
+				   tproxy2_accepted_params))
+		return false;
+	kfree_rcu(a, rcu);
+	return true;
 }
 
 /* A TCP socket whose connection was redirected to it (by the tproxy table
  * or a LISTEN sockref) is released: the connection goes on under
- * conntrack's own timeouts.
+ * conntrack's own timeouts.  Called under RCU; no lock is taken.
  */
 static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
 {
@@ -1219,18 +1278,22 @@ static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
 		.rport	= inet->inet_dport,
 	};
 	struct tproxy2_accepted *a;
-	LIST_HEAD(gone);
+	struct nf_conn *ct;
 
 	if (!key.rport)
 		return;
-	spin_lock_bh(&tn->lock);
-	a = rhashtable_lookup_fast(&tn->accepted, &key, tproxy2_accepted_params);
-	if (a) {
-		tproxy2_accepted_unlink(tn, a);
-		list_add(&a->all, &gone);
-	}
-	spin_unlock_bh(&tn->lock);
-	tproxy2_accepted_put(&gone);
+	a = rhashtable_lookup(&tn->accepted, &key, tproxy2_accepted_params);
+	if (!a)
+		return;
+	/* unlinked first: a keeper that pins after this sees it gone */
+	ct = tproxy2_accepted_ct(sock_net(sk), a);
+	if (!tproxy2_accepted_unlink(tn, a))
+		goto out;
+	if (ct)
+		tproxy2_ct_unpin(ct);
+out:
+	if (ct)
+		nf_ct_put(ct);
 }
 
 /* A connected UDP socket closes: if its flow was tproxied (by the table,
@@ -1337,54 +1400,107 @@ void tproxy2_sockref_release(struct sock *sk)
 
 /* ---- the keeper ---- */
 
-/* Is the socket of a redirected connection still there (accepted, or
- * waiting to be)?  One that has gone to TIME_WAIT was released.
- */
-static bool tproxy2_socket_open(struct net *net,
-				const struct tproxy2_conn_key *k)
-{
-	struct sock *sk;
-	bool open;
+enum tproxy2_sk_state {
+	TPROXY2_SK_GONE,	/* none, or in TIME_WAIT: released */
+	TPROXY2_SK_WAITING,	/* the handshake is not complete yet */
+	TPROXY2_SK_OPEN,	/* accepted, or in the accept queue */
+};
 
-	rcu_read_lock();
+/* Where is the socket of a redirected connection?  Caller holds RCU. */
+static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
+						  const struct tproxy2_accepted *a)
+{
+	const struct tproxy2_conn_key *k = &a->key;
+	enum tproxy2_sk_state state;
+	struct sock *sk;
+
 	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
 				       k->raddr, k->rport, k->laddr,
-				       ntohs(k->lport), 0, 0);
-	rcu_read_unlock();
+				       ntohs(k->lport), a->dif, 0);
 	if (!sk)
-		return false;
-	open = sk->sk_state != TCP_TIME_WAIT;
+		return TPROXY2_SK_GONE;
+	if (sk->sk_state == TCP_TIME_WAIT)
+		state = TPROXY2_SK_GONE;
+	else if (sk->sk_state == TCP_NEW_SYN_RECV)
+		state = TPROXY2_SK_WAITING;
+	else
+		state = TPROXY2_SK_OPEN;
 	sock_gen_put(sk);
-	return open;
+	return state;
 }
 
-/* Every TPROXY2_KEEP_PERIOD while there are pinned conntracks: their
- * timeouts move on; those whose connection never reached a socket are
- * unpinned, and the references to deleted ones go.  The cost is the
- * namespace's own tproxied connections.
+/* The redirected connections: those whose socket exists are pinned and
+ * kept, the others (never accepted, or gone) unpinned and dropped.  Under
+ * RCU, a batch at a time.  Returns whether one still waits for its socket.
+ */
+static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
+{
+	struct rhashtable_iter iter;
+	struct tproxy2_accepted *a;
+	unsigned int n = 0;
+	bool waiting = false;
+
+	rhashtable_walk_enter(&tn->accepted, &iter);
+	rhashtable_walk_start(&iter);
+	while ((a = rhashtable_walk_next(&iter))) {
+		struct nf_conn *ct;
+
+		if (IS_ERR(a))
+			continue;	/* -EAGAIN: resized; some seen twice */
+		ct = tproxy2_accepted_ct(tn->net, a);
+		switch (ct ? tproxy2_socket_state(tn->net, a) : TPROXY2_SK_GONE) {
+		case TPROXY2_SK_OPEN:
+			/* a release that unlinked it meanwhile unpins, or
+			 * we see it unlinked and do
+			 */
+			if (tproxy2_ct_pin_confirmed(ct) &&
+			    rhashtable_lookup(&tn->accepted, &a->key,
+					      tproxy2_accepted_params) != a)
+				tproxy2_ct_unpin(ct);
+			break;
+		case TPROXY2_SK_WAITING:
+			waiting = true;
+			break;
+		case TPROXY2_SK_GONE:
+			if (tproxy2_accepted_unlink(tn, a) && ct)
+				tproxy2_ct_unpin(ct);
+			break;
+		}
+		if (ct)
+			nf_ct_put(ct);
+		if (++n % 256 == 0) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	return waiting;
+}
+
+/* Every TPROXY2_KEEP_PERIOD while there are tproxied TCP connections or
+ * owned conntracks, and within TPROXY2_SETTLE of a new redirected one: pins
+ * are set and moved on, and the references to deleted owned conntracks go.
+ * The cost is the namespace's own tproxied connections.
  */
 static void tproxy2_keeper_work(struct work_struct *work)
 {
 	struct tproxy2_net *tn = container_of(to_delayed_work(work),
 					      struct tproxy2_net, keeper);
-	struct tproxy2_accepted *a, *atmp;
 	struct tproxy2_ct *tc, *ttmp;
 	struct tproxy2_sockref *sr;
-	LIST_HEAD(gone_accepted);
 	LIST_HEAD(gone_owned);
-	bool pinned;
+	bool more;
+
+	/* a connection redirected from now on asks for another run */
+	clear_bit(TPROXY2_KEEPER_SOON, &tn->keeper_flags);
+	smp_mb__after_atomic();
+	if (tproxy2_keep_accepted(tn))
+		tproxy2_keeper_soon(tn);
 
 	spin_lock_bh(&tn->lock);
-	list_for_each_entry_safe(a, atmp, &tn->accepted_all, all) {
-		if (!tproxy2_ct_gone(a->ct) &&
-		    tproxy2_socket_open(tn->net, &a->key)) {
-			tproxy2_ct_keep(a->ct);
-			continue;
-		}
-		tproxy2_accepted_unlink(tn, a);
-		list_add(&a->all, &gone_accepted);
-	}
-	pinned = !list_empty(&tn->accepted_all);
+	more = atomic_read(&tn->accepted.nelems);
 	list_for_each_entry(sr, &tn->all, all) {
 		list_for_each_entry_safe(tc, ttmp, &sr->cts, list) {
 			if (tproxy2_ct_gone(tc->ct))
@@ -1392,13 +1508,12 @@ static void tproxy2_keeper_work(struct work_struct *work)
 			else
 				tproxy2_ct_keep(tc->ct);
 		}
-		pinned |= !list_empty(&sr->cts);
+		more |= !list_empty(&sr->cts);
 	}
-	if (pinned)
+	if (more)
 		tproxy2_keeper_start(tn);
 	spin_unlock_bh(&tn->lock);
 
-	tproxy2_accepted_put(&gone_accepted);
 	list_for_each_entry_safe(tc, ttmp, &gone_owned, list) {
 		nf_ct_put(tc->ct);
 		kfree(tc);
@@ -1442,7 +1557,6 @@ static int __net_init tproxy2_net_init(struct net *net)
 	spin_lock_init(&tn->lock);
 	mutex_init(&tn->setup);
 	INIT_LIST_HEAD(&tn->all);
-	INIT_LIST_HEAD(&tn->accepted_all);
 	INIT_DELAYED_WORK(&tn->keeper, tproxy2_keeper_work);
 	tn->net = net;
 	err = rhashtable_init(&tn->accepted, &tproxy2_accepted_params);
@@ -1456,21 +1570,23 @@ static int __net_init tproxy2_net_init(struct net *net)
 	return 0;
 }
 
-/* The namespace's packet path is gone: nothing pins any more */
+static void tproxy2_accepted_free(void *ptr, void *arg)
+{
+	kfree(ptr);
+}
+
+/* The namespace's packet path is gone: nothing pins any more.  A kernel
+ * socket of the namespace may still be released later: it finds the
+ * namespace no longer tproxied.
+ */
 static void tproxy2_accepted_fini(struct tproxy2_net *tn)
 {
-	struct tproxy2_accepted *a, *tmp;
-	LIST_HEAD(gone);
-
 	cancel_delayed_work_sync(&tn->keeper);
-	spin_lock_bh(&tn->lock);
-	list_for_each_entry_safe(a, tmp, &tn->accepted_all, all) {
-		tproxy2_accepted_unlink(tn, a);
-		list_add(&a->all, &gone);
+	if (READ_ONCE(tn->tproxied)) {
+		WRITE_ONCE(tn->tproxied, false);
+		synchronize_rcu();
 	}
-	spin_unlock_bh(&tn->lock);
-	tproxy2_accepted_put(&gone);
-	rhashtable_destroy(&tn->accepted);
+	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
 }
 
 static void __net_exit tproxy2_net_pre_exit(struct net *net)
