@@ -5,7 +5,9 @@
  * A sockref belongs to exactly one socket and lives no longer than it: it is
  * created by IP_TPROXY ASSIGN on that socket and removed by UNASSIGN or when
  * the socket is released.  Sockrefs are per network namespace.  Writers hold
- * the namespace's lock; the packet path reads under RCU and never takes it.
+ * the namespace's lock; the packet path finds sockrefs under RCU, and takes
+ * the lock only to own a conntrack (the first packet of a CONNECT or
+ * ESTABLISHED connection).
  */
 #ifndef _NF_TPROXY2_H
 #define _NF_TPROXY2_H
