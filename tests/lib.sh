@@ -66,6 +66,16 @@ setup_topology() {
 	in_r sysctl -qw net.ipv4.ip_forward=1
 }
 
+# short_closing_timeouts NS: conntrack's closing-state TCP timeouts in NS
+# become 1 s.  A tproxied connection's conntrack follows them once its
+# socket is released, as any NAT'd one does: tests that check that nothing
+# is left after the proxy exits need not wait minutes for TIME_WAIT.
+short_closing_timeouts() {
+	for st in close_wait fin_wait last_ack time_wait close; do
+		ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_$st=1
+	done
+}
+
 # bg NS LOGFILE CMD...: start CMD in NS in the background
 bg() {
 	ns=$1 out=$2

@@ -8,9 +8,7 @@
 # conntrack -L and /proc/net/nf_conntrack.
 . ../lib.sh
 setup_topology
-for st in close_wait fin_wait last_ack time_wait close syn_recv; do
-	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_$st=1
-done
+short_closing_timeouts $R
 in_r ip addr add 203.0.113.1/32 dev lo
 ipt $R -t tproxy -A PREROUTING -p tcp --dport 9000 -j TPROXY --on-port 3128 || fail "rule"
 

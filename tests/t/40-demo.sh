@@ -3,6 +3,7 @@
 # Prints what a person wants to see, and checks it.
 . ../lib.sh
 setup_topology
+short_closing_timeouts $R
 RELAY=$TPT_TOP/build/bin/tproxy-relay
 ok=1
 has_prefix() { case "$1" in "$2"*) return 0 ;; esac; return 1; }

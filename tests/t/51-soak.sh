@@ -10,6 +10,7 @@ sysctl -qw net.netfilter.nf_conntrack_max=$((n * 4 + 65536))
 # four sockets a connection, each with data queued: TCP's memory (pages)
 [ "$n" -le 1000 ] || sysctl -qw net.ipv4.tcp_mem="$((n * 12)) $((n * 16)) $((n * 24))"
 setup_topology
+short_closing_timeouts $R
 # all connections come at once: room for them in the listen queues (the
 # test kernel has no SYN cookies)
 for ns in $R $S; do

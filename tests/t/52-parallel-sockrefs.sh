@@ -7,6 +7,7 @@
 # every flow succeeds; afterwards no sockref and no tproxied conntrack.
 . ../lib.sh
 setup_topology
+short_closing_timeouts $R
 RELAY=$TPT_TOP/build/bin/tproxy-relay
 n=${TPT_PARALLEL_CYCLES:-300}
 ipt $R -t tproxy -A PREROUTING -p tcp --dport 8080 -j TPROXY --on-port 3128 || fail "rule"

@@ -27,6 +27,7 @@
 #include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/l3mdev.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -96,14 +97,16 @@ struct tproxy2_conn_key {
 /* Such a connection, in tn->accepted until its socket is released or the
  * keeper finds it gone.  It holds no reference to the conntrack (a SYN
  * flood must not keep conntracks allocated): the keeper and the release
- * look the conntrack up by the key, in @zone.  @dif: the interface it came
- * in on, for a socket bound to one.
+ * look the conntrack up by the key, in @zone.  @dif, @sdif: the interface
+ * it came in on, as the socket lookup on input has them (the VRF master
+ * and the slave), for a socket bound to one.
  */
 struct tproxy2_accepted {
 	struct rhash_head		node;
 	struct tproxy2_conn_key		key;
 	struct nf_conntrack_zone	zone;
 	int				dif;
+	int				sdif;
 	struct rcu_head			rcu;
 };
 
@@ -339,13 +342,34 @@ static void tproxy2_keeper_soon(struct tproxy2_net *tn)
 		mod_delayed_work(tproxy2_wq, &tn->keeper, TPROXY2_SETTLE);
 }
 
+/* The interface a redirected connection comes in on, as inet_iif() and
+ * inet_sdif() will give it to the socket lookup
+ */
+static void tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum,
+			   int *dif, int *sdif)
+{
+	int master;
+
+	if (hooknum != NF_INET_PRE_ROUTING) {
+		*dif = LOOPBACK_IFINDEX;
+		*sdif = 0;
+		return;
+	}
+	rcu_read_lock();
+	master = l3mdev_master_ifindex_rcu(skb->dev);
+	rcu_read_unlock();
+	*dif = master ?: skb->dev->ifindex;
+	*sdif = master ? skb->dev->ifindex : 0;
+}
+
 /* A TCP connection was just redirected to a local socket (@ct is not
  * confirmed yet): the keeper pins it once that socket exists (the
- * handshake is complete), until the socket is released.  The entries are bounded by the conntrack table's
- * size; without memory, or beyond that, the connection is not pinned and
- * follows conntrack's own timeouts.
+ * handshake is complete), until the socket is released.  The entries are
+ * bounded by the conntrack table's size; without memory, or beyond that,
+ * the connection is not pinned and follows conntrack's own timeouts.
  */
-static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct, int dif)
+static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct,
+				  const struct sk_buff *skb, unsigned int hooknum)
 {
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
 	struct tproxy2_net *tn = tproxy2_pernet(net);
@@ -362,23 +386,29 @@ static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct, int dif)
 	a->key.raddr = reply->dst.u3.ip;
 	a->key.rport = reply->dst.u.tcp.port;
 	a->zone = *nf_ct_zone(ct);
-	a->dif = dif;
-	/* An entry for the same socket tuple stands: the conntrack that has
-	 * the tuple now is the one the keeper finds.
-	 */
+	tproxy2_in_dif(skb, hooknum, &a->dif, &a->sdif);
 	old = rhashtable_lookup_get_insert_fast(&tn->accepted, &a->node,
 						tproxy2_accepted_params);
-	if (old) {
+	if (IS_ERR(old)) {
 		kfree(a);
 		return;
 	}
+	if (old) {
+		/* An entry for the same socket tuple stands (one whose socket
+		 * went without a release): the conntrack that has the tuple now
+		 * is the one the keeper finds, in the zone and from the
+		 * interface of the newest connection.
+		 */
+		if (old->zone.id == a->zone.id && old->zone.dir == a->zone.dir &&
+		    old->dif == a->dif && old->sdif == a->sdif)
+			kfree(a);
+		else if (rhashtable_replace_fast(&tn->accepted, &old->node,
+						 &a->node, tproxy2_accepted_params))
+			kfree(a);
+		else
+			kfree_rcu(old, rcu);
+	}
 	tproxy2_keeper_soon(tn);
-}
-
-/* The interface a redirected connection comes in on */
-static int tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum)
-{
-	return hooknum == NF_INET_PRE_ROUTING ? skb->dev->ifindex : LOOPBACK_IFINDEX;
 }
 
 /* The destination mapping of nf_tproxy2_redirect(), without the hold */
@@ -436,8 +466,7 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 		return NF_ACCEPT;
 	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
 	if (verdict == NF_ACCEPT && nf_ct_protonum(ct) == IPPROTO_TCP)
-		tproxy2_hold_accepted(nf_ct_net(ct), ct,
-				      tproxy2_in_dif(skb, hooknum));
+		tproxy2_hold_accepted(nf_ct_net(ct), ct, skb, hooknum);
 	return verdict;
 }
 EXPORT_SYMBOL_GPL(nf_tproxy2_redirect);
@@ -736,8 +765,7 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 		tproxy2_ct_once(ct);
 	else if (sr->proto == IPPROTO_TCP)
 		/* a LISTEN socket's connections belong to the sockets it accepts */
-		tproxy2_hold_accepted(state->net, ct,
-				      tproxy2_in_dif(skb, state->hook));
+		tproxy2_hold_accepted(state->net, ct, skb, state->hook);
 	return NF_ACCEPT;
 }
 
@@ -1416,7 +1444,7 @@ static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
 
 	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
 				       k->raddr, k->rport, k->laddr,
-				       ntohs(k->lport), a->dif, 0);
+				       ntohs(k->lport), a->dif, a->sdif);
 	if (!sk)
 		return TPROXY2_SK_GONE;
 	if (sk->sk_state == TCP_TIME_WAIT)
@@ -1435,10 +1463,11 @@ static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
  */
 static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
 {
+	enum tproxy2_sk_state state;
 	struct rhashtable_iter iter;
 	struct tproxy2_accepted *a;
+	bool waiting = false, unlinked;
 	unsigned int n = 0;
-	bool waiting = false;
 
 	rhashtable_walk_enter(&tn->accepted, &iter);
 	rhashtable_walk_start(&iter);
@@ -1448,27 +1477,43 @@ static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
 		if (IS_ERR(a))
 			continue;	/* -EAGAIN: resized; some seen twice */
 		ct = tproxy2_accepted_ct(tn->net, a);
-		switch (ct ? tproxy2_socket_state(tn->net, a) : TPROXY2_SK_GONE) {
+		state = ct ? tproxy2_socket_state(tn->net, a) : TPROXY2_SK_GONE;
+		/* no socket yet, the handshake still going: the SYN may have
+		 * been dropped at a full accept queue and be retransmitted
+		 */
+		if (state == TPROXY2_SK_GONE && ct &&
+		    READ_ONCE(ct->proto.tcp.state) < TCP_CONNTRACK_ESTABLISHED)
+			state = TPROXY2_SK_WAITING;
+		unlinked = false;
+		switch (state) {
 		case TPROXY2_SK_OPEN:
-			/* a release that unlinked it meanwhile unpins, or
-			 * we see it unlinked and do
+			/* A release that unlinked it meanwhile unpins, or we
+			 * see it unlinked and do.  A refresh that tested the
+			 * bit just before the pin may write its own timeout:
+			 * a run soon sets it right.
 			 */
-			if (tproxy2_ct_pin_confirmed(ct) &&
-			    rhashtable_lookup(&tn->accepted, &a->key,
-					      tproxy2_accepted_params) != a)
-				tproxy2_ct_unpin(ct);
+			if (tproxy2_ct_pin_confirmed(ct)) {
+				waiting = true;
+				if (rhashtable_lookup(&tn->accepted, &a->key,
+						      tproxy2_accepted_params) != a)
+					tproxy2_ct_unpin(ct);
+			}
 			break;
 		case TPROXY2_SK_WAITING:
 			waiting = true;
 			break;
 		case TPROXY2_SK_GONE:
-			if (tproxy2_accepted_unlink(tn, a) && ct)
+			unlinked = tproxy2_accepted_unlink(tn, a);
+			if (unlinked && ct)
 				tproxy2_ct_unpin(ct);
 			break;
 		}
 		if (ct)
 			nf_ct_put(ct);
-		if (++n % 256 == 0) {
+		/* not right after unlinking the current entry: the walk
+		 * would lose its place in the bucket
+		 */
+		if (++n % 256 == 0 && !unlinked) {
 			rhashtable_walk_stop(&iter);
 			cond_resched();
 			rhashtable_walk_start(&iter);
@@ -1493,8 +1538,12 @@ static void tproxy2_keeper_work(struct work_struct *work)
 	LIST_HEAD(gone_owned);
 	bool more;
 
-	/* a connection redirected from now on asks for another run */
+	/* A connection redirected from now on asks for another run: its
+	 * entry is inserted before it tests the bit, and we walk after
+	 * clearing it, so one of the two sees the other.
+	 */
 	clear_bit(TPROXY2_KEEPER_SOON, &tn->keeper_flags);
+	/* pairs with test_and_set_bit() in tproxy2_keeper_soon() */
 	smp_mb__after_atomic();
 	if (tproxy2_keep_accepted(tn))
 		tproxy2_keeper_soon(tn);
@@ -1577,15 +1626,34 @@ static void tproxy2_accepted_free(void *ptr, void *arg)
 
 /* The namespace's packet path is gone: nothing pins any more.  A kernel
  * socket of the namespace may still be released later: it finds the
- * namespace no longer tproxied.
+ * namespace no longer tproxied.  On module unload the namespace lives on,
+ * and so do its connections: they are unpinned.
  */
 static void tproxy2_accepted_fini(struct tproxy2_net *tn)
 {
+	struct rhashtable_iter iter;
+	struct tproxy2_accepted *a;
+
 	cancel_delayed_work_sync(&tn->keeper);
 	if (READ_ONCE(tn->tproxied)) {
 		WRITE_ONCE(tn->tproxied, false);
 		synchronize_rcu();
 	}
+	rhashtable_walk_enter(&tn->accepted, &iter);
+	rhashtable_walk_start(&iter);
+	while ((a = rhashtable_walk_next(&iter))) {
+		struct nf_conn *ct;
+
+		if (IS_ERR(a))
+			continue;
+		ct = tproxy2_accepted_ct(tn->net, a);
+		if (ct) {
+			tproxy2_ct_unpin(ct);
+			nf_ct_put(ct);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
 	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
 }
 
