@@ -152,6 +152,7 @@ static const struct rhashtable_params tproxy2_foreign_params = {
  * @keeper: pins and keeps pinned conntracks, lets go of the ones whose
  *	connection is gone; queued while there are any
  * @keeper_flags: TPROXY2_KEEPER_SOON: queued to run within TPROXY2_SETTLE
+ * @owned_next: when the keeper walks the sockrefs' conntracks next
  * @net: the namespace, for the keeper
  *
  * The sockrefs' conntracks are protected by @lock.
@@ -167,6 +168,7 @@ struct tproxy2_net {
 	struct rhashtable		accepted;
 	struct delayed_work		keeper;
 	unsigned long			keeper_flags;
+	unsigned long			owned_next;
 	struct net			*net;
 };
 
@@ -1548,6 +1550,17 @@ static void tproxy2_keeper_work(struct work_struct *work)
 	if (tproxy2_keep_accepted(tn))
 		tproxy2_keeper_soon(tn);
 
+	/* The sockrefs' own conntracks were pinned on their first packet:
+	 * they need the keeper once a period only, not on the runs that
+	 * new redirected connections ask for.
+	 */
+	more = atomic_read(&tn->accepted.nelems) || READ_ONCE(tn->count);
+	if (time_before(jiffies, READ_ONCE(tn->owned_next))) {
+		if (more)
+			tproxy2_keeper_start(tn);
+		return;
+	}
+	WRITE_ONCE(tn->owned_next, jiffies + TPROXY2_KEEP_PERIOD);
 	spin_lock_bh(&tn->lock);
 	more = atomic_read(&tn->accepted.nelems);
 	list_for_each_entry(sr, &tn->all, all) {
@@ -1608,6 +1621,7 @@ static int __net_init tproxy2_net_init(struct net *net)
 	INIT_LIST_HEAD(&tn->all);
 	INIT_DELAYED_WORK(&tn->keeper, tproxy2_keeper_work);
 	tn->net = net;
+	tn->owned_next = jiffies;
 	err = rhashtable_init(&tn->accepted, &tproxy2_accepted_params);
 	if (err)
 		return err;
