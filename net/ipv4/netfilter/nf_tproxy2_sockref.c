@@ -42,8 +42,8 @@
 /* A tproxied TCP connection's conntrack never times out while a socket of
  * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
  * keeps conntrack's own refresh off it) with a timeout of a day, and the
- * namespace's keeper moves that timeout on before half of it is gone, as
- * conntrack itself does for offloaded flows.  A sockref's own connection is
+ * namespace's keeper moves that timeout on once a quarter of it is gone,
+ * as conntrack itself does for offloaded flows.  A sockref's own connection is
  * pinned on its first packet; one redirected to a local socket by the
  * keeper, once that socket exists (a SYN that no socket takes is never
  * pinned).  From the socket's release on,
@@ -270,15 +270,17 @@ static void tproxy2_ct_pin(struct nf_conn *ct)
 	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
 }
 
-/* The keeper: a pinned conntrack's timeout moves on before half of it is
- * gone.  Conntrack's own refresh leaves a pinned conntrack alone, and an
+/* The keeper: a pinned conntrack's timeout moves on once a keeper period
+ * of it is gone, so that two runs up to twice the period apart (a run put
+ * off by one that new connections asked for) leave it a quarter of a day.
+ * Conntrack's own refresh leaves a pinned conntrack alone, and an
  * unconfirmed one (its timeout still relative) is left to confirmation.
  */
 static void tproxy2_ct_keep(struct nf_conn *ct)
 {
 	if (nf_ct_is_confirmed(ct) &&
 	    test_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status) &&
-	    nf_ct_expires(ct) < TPROXY2_PIN / 2)
+	    nf_ct_expires(ct) < TPROXY2_PIN - TPROXY2_KEEP_PERIOD)
 		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_PIN);
 }
 
