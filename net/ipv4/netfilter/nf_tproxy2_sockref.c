@@ -43,14 +43,14 @@
  * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
  * keeps conntrack's own refresh off it) with a timeout of a day, and the
  * namespace's keeper moves that timeout on once a quarter of it is gone,
- * as conntrack itself does for offloaded flows.  A sockref's own connection is
- * pinned on its first packet; one redirected to a local socket by the
- * keeper, once that socket exists (a SYN that no socket takes is never
- * pinned).  From the socket's release on,
- * conntrack's own TCP state timeouts apply, as to any NAT'd connection:
- * queued data, a zero window, the closing handshake and retransmissions
- * all pass through the mapping.  A new mapping that needs the tuple of a
- * released one takes it over at once (tproxy2_reclaim).
+ * as conntrack itself does for offloaded flows.  A sockref's own
+ * connection is pinned on its first packet; one redirected to a local
+ * socket is pinned by the keeper once that socket exists (a SYN that no
+ * socket takes is never pinned).  From the socket's release on, conntrack's
+ * own TCP state timeouts apply, as to any NAT'd connection: queued data, a
+ * zero window, the closing handshake and retransmissions all pass through
+ * the mapping.  A new mapping that needs the tuple of a released one takes
+ * it over at once (tproxy2_reclaim).
  */
 #define TPROXY2_PIN		NF_CT_DAY
 /* The keeper runs this often while there are pinned conntracks... */
