@@ -54,7 +54,7 @@ $(UML)/linux: $(UML)/.config $(B)/.assembled
 
 TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 
-userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS)
+userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench
 
 $(BIN)/tproxy-relay: tools/tproxy-relay.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
 	@mkdir -p $(BIN)

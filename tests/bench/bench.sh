@@ -1,6 +1,6 @@
 #!/bin/sh
-# make bench, inside the non-debug UML kernel: the figures P1-P6 of
-# issue 7, as medians over rounds, in one boot.  Setups, interleaved
+# make bench, inside the non-debug UML kernel: the figures P1-P8 of
+# issues 7 and 14, as medians over rounds, in one boot.  Setups, interleaved
 # a b c d, b c d a, ... so that drift hits all alike:
 #   a  tproxy2: the tproxy table redirects, the proxy connects from the
 #      client's address with IP_TPROXY
@@ -126,24 +126,73 @@ for r in 1 2 3; do
 	done
 done
 
+# idle_sockrefs N [FOREIGN]: N idle sockrefs in the router until stop_idle
+idle_sockrefs() {
+	bg $R $T/idle $B idle "$@"
+	idle=$!
+	for _ in $(seq 600); do grep -q ready $T/idle && break; sleep 0.1; done
+	grep -q ready $T/idle || { cat $T/idle; fail "idle sockrefs"; }
+}
+stop_idle() {
+	kill $idle
+	wait $idle 2>/dev/null
+}
+
 log "P4: new connections with 10 and with 100000 idle sockrefs (setup a)"
 setup a
 for r in 1 2 3; do
 	for n in 10 100000; do
-		bg $R $T/idle $B idle $n
-		idle=$!
-		for _ in $(seq 600); do grep -q ready $T/idle && break; sleep 0.1; done
-		grep -q ready $T/idle || { cat $T/idle; fail "idle sockrefs"; }
+		idle_sockrefs $n
 		[ $n = 100000 ] && [ $r = 1 ] && {
 			obj=$(cat /sys/kernel/slab/tproxy2_sockref/object_size)
 			slab=$(cat /sys/kernel/slab/tproxy2_sockref/slab_size)
 			echo "sockref: object_size $obj slab_size $slab"
 		}
 		measure "idle_$n" in_c $B rr $SERVER_IP:80 $RR_SECONDS $CONC
-		kill $idle
-		wait $idle 2>/dev/null
+		stop_idle
 	done
 done
+
+log "P4b: new connections with 10 and with 100000 sockrefs on the client's address (setup a)"
+setup a
+for r in 1 2 3; do
+	for n in 10 100000; do
+		idle_sockrefs $n $CLIENT_IP
+		measure "shared_$n" in_c $B rr $SERVER_IP:80 $RR_SECONDS $CONC
+		stop_idle
+	done
+done
+
+log "P8: closing sockets without a sockref, beside 100000 sockrefs and none"
+flush
+for r in 1 2 3; do
+	for n in 0 100000; do
+		[ $n = 0 ] || idle_sockrefs $n
+		measure "closeplain_$n" in_r $B closeplain 20000
+		[ $n = 0 ] || stop_idle
+	done
+done
+
+log "P7: ALLOC beside 1000 and 1000000 conntracks, in their namespace and in another"
+flush
+OTHER=ot$$
+EXTRA_NS=$OTHER
+ip netns add $OTHER
+ip -n $OTHER link set lo up
+sysctl -qw net.netfilter.nf_conntrack_max=1200000
+in_r ip route add 203.0.113.0/24 via $SERVER_IP
+ipt $R -A FORWARD -m conntrack --ctstate NEW -j ACCEPT
+for n in 1000 1000000; do
+	in_r conntrack -F >/dev/null 2>&1
+	in_c $B fill $n 203.0.113.0
+	echo "conntracks: $(in_r cat /proc/sys/net/netfilter/nf_conntrack_count)"
+	for r in 1 2 3; do
+		measure "alloc_own_$n" in_r $B alloc 2000 $CLIENT_IP
+		measure "alloc_other_$n" ip netns exec $OTHER $B alloc 2000 $CLIENT_IP
+	done
+done
+in_r conntrack -F >/dev/null 2>&1
+ipt $R -F FORWARD
 
 log "P5: closing 1000 sockets that own conntracks, beside 1000 and 200000 others"
 flush
@@ -158,7 +207,9 @@ for r in 1 2 3; do
 done
 in_r conntrack -F >/dev/null 2>&1
 
-for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d idle_10 idle_100000 close_1000 close_200000 \
+for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d idle_10 idle_100000 shared_10 shared_100000 \
+	 closeplain_0 closeplain_100000 alloc_own_1000 alloc_own_1000000 alloc_other_1000 alloc_other_1000000 \
+	 close_1000 close_200000 \
 	 setup_tproxy2 setup_v4 setup_plain; do
 	eval "m_$k=$(median $k)"
 done
@@ -167,6 +218,10 @@ p2=$(ratio "$m_rr_a" "$m_rr_c")
 p3=$(ratio "$m_bulk_a" "$m_bulk_c")
 p4=$(ratio "$m_idle_100000" "$m_idle_10")
 p5=$(ratio "$m_close_200000" "$m_close_1000")
+p4b=$(ratio "$m_shared_100000" "$m_shared_10")
+p7own=$(ratio "$m_alloc_own_1000000" "$m_alloc_own_1000")
+p7other=$(ratio "$m_alloc_other_1000000" "$m_alloc_other_1000")
+p8=$(ratio "$m_closeplain_100000" "$m_closeplain_0")
 
 cat >"$OUT" <<EOF
 {
@@ -176,6 +231,9 @@ cat >"$OUT" <<EOF
     "conns_per_s": { "tproxy2": $m_rr_a, "v4": $m_rr_b, "redirect": $m_rr_c, "none": $m_rr_d },
     "bulk_mbytes_per_s": { "tproxy2": $m_bulk_a, "v4": $m_bulk_b, "redirect": $m_bulk_c, "none": $m_bulk_d },
     "conns_per_s_idle_sockrefs": { "10": $m_idle_10, "100000": $m_idle_100000 },
+    "conns_per_s_sockrefs_on_one_address": { "10": $m_shared_10, "100000": $m_shared_100000 },
+    "close_us_no_sockref": { "0_sockrefs": $m_closeplain_0, "100000_sockrefs": $m_closeplain_100000 },
+    "alloc_us": { "own_1000": $m_alloc_own_1000, "own_1000000": $m_alloc_own_1000000, "other_1000": $m_alloc_other_1000, "other_1000000": $m_alloc_other_1000000 },
     "close_us_1000_sockets": { "1000_conntracks": $m_close_1000, "200000_conntracks": $m_close_200000 },
     "proxy_socket_setup_us": { "tproxy2": $m_setup_tproxy2, "v4": $m_setup_v4, "redirect": $m_setup_plain },
     "sockref_bytes": { "object_size": $obj, "slab_size": $slab }
@@ -185,8 +243,12 @@ cat >"$OUT" <<EOF
     "P2_tproxy2_vs_redirect_conns": { "value": $p2, "goal": ">= 0.95" },
     "P3_tproxy2_vs_redirect_bulk": { "value": $p3, "goal": ">= 0.98" },
     "P4_100000_vs_10_idle_sockrefs_conns": { "value": $p4, "goal": ">= 0.95" },
+    "P4b_100000_vs_10_sockrefs_on_one_address_conns": { "value": $p4b, "goal": ">= 0.95" },
     "P5_close_200000_vs_1000_conntracks": { "value": $p5, "goal": "<= 1.1" },
-    "P6_bytes_per_sockref": { "value": $slab, "goal": "<= 128" }
+    "P6_bytes_per_sockref": { "value": $slab, "goal": "<= 128" },
+    "P7_alloc_1000000_vs_1000_conntracks_own_ns": { "value": $p7own, "goal": "<= 1.1" },
+    "P7_alloc_1000000_vs_1000_conntracks_other_ns": { "value": $p7other, "goal": "<= 1.1" },
+    "P8_close_100000_vs_0_sockrefs": { "value": $p8, "goal": "<= 1.05" }
   }
 }
 EOF

@@ -16,8 +16,13 @@
  *                                    each, CONC at once: "conns_per_s=N"
  *   tpt-bench bulk DST SECONDS       one connection, as fast as it goes:
  *                                    "mbytes_per_s=N"
- *   tpt-bench idle N                 N UDP sockets with idle CONNECT
- *                                    sockrefs; "ready", then wait
+ *   tpt-bench idle N [FOREIGN]       N UDP sockets with idle CONNECT
+ *                                    sockrefs, all on FOREIGN:0 if given;
+ *                                    "ready", then wait
+ *   tpt-bench alloc N FOREIGN        N times socket, bind, ASSIGN(FOREIGN,
+ *                                    0), ALLOC, close: "us_per_op=N"
+ *   tpt-bench closeplain N           N bound UDP sockets without sockrefs;
+ *                                    the time to close one: "us_per_close=N"
  *   tpt-bench fill N DST-NET         N unrelated UDP conntracks: datagrams to
  *                                    DST-NET.1-250, ports 1024 and up
  *   tpt-bench setup N MODE CLIENT    the proxy's per-connection socket work
@@ -422,10 +427,13 @@ static int tproxy_set(int fd, unsigned int op, struct in_addr a, unsigned short 
 	return setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp));
 }
 
-static int idle(int n)
+static int idle(int n, const char *shared)
 {
+	struct sockaddr_in sh = { 0 };
 	unsigned int seed = 1;
 
+	if (shared)
+		parse(shared, &sh);
 	nofile(n + 64);
 	for (int i = 0; i < n; i++) {
 		/* 60000 ports an address: enough local addresses for n */
@@ -433,9 +441,15 @@ static int idle(int n)
 					 .sin_addr.s_addr = htonl(0x7f000001 + i / 60000) };
 		struct in_addr f = { htonl(0x0a000000 | (rand_r(&seed) & 0xffffff)) };
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		unsigned short fport = 1024 + rand_r(&seed) % 60000;
+
+		if (shared) {
+			f = sh.sin_addr;
+			fport = 0;
+		}
 
 		if (fd < 0 || bind(fd, (struct sockaddr *)&l, sizeof(l)) ||
-		    tproxy_set(fd, TPROXY_ASSIGN, f, 1024 + rand_r(&seed) % 60000, 0) ||
+		    tproxy_set(fd, TPROXY_ASSIGN, f, fport, 0) ||
 		    tproxy_set(fd, TPROXY_FLAGS, f, 0, ITP_CONNECT))
 			die("idle sockref");
 	}
@@ -511,6 +525,50 @@ static int closer(int n, const char *addr, const char *foreign)
 	return 0;
 }
 
+/* n times socket, bind, ASSIGN(foreign, 0), ALLOC, close */
+static int alloc_cost(int n, const char *foreign)
+{
+	struct sockaddr_in f, any = { .sin_family = AF_INET };
+	double t;
+
+	parse(foreign, &f);
+	t = now();
+	for (int i = 0; i < n; i++) {
+		struct in_tproxy itp = { .op = TPROXY_ALLOC };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(any)) ||
+		    tproxy_set(fd, TPROXY_ASSIGN, f.sin_addr, 0, 0) ||
+		    setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+			die("alloc");
+		close(fd);
+	}
+	printf("us_per_op=%.2f\n", (now() - t) * 1e6 / n);
+	return 0;
+}
+
+/* n UDP sockets without a sockref, bound; the time to close one */
+static int close_plain(int n)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int *fds = calloc(n, sizeof(int));
+	double t;
+
+	nofile(n + 64);
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&any, sizeof(any)))
+			die("closeplain");
+	}
+	t = now();
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	printf("us_per_close=%.3f\n", (now() - t) * 1e6 / n);
+	free(fds);
+	return 0;
+}
+
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -524,8 +582,12 @@ int main(int argc, char **argv)
 		return rr(argv[2], atof(argv[3]), atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "bulk"))
 		return bulk(argv[2], atof(argv[3]));
-	if (argc == 3 && !strcmp(argv[1], "idle"))
-		return idle(atoi(argv[2]));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "idle"))
+		return idle(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
+	if (argc == 4 && !strcmp(argv[1], "alloc"))
+		return alloc_cost(atoi(argv[2]), argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "closeplain"))
+		return close_plain(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "fill"))
 		return fill(atoi(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "setup"))

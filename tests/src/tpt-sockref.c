@@ -50,6 +50,14 @@
  *   expect-proc N        /proc/net/tproxy must have N lines
  *   dropcap              drop CAP_NET_ADMIN from this process
  *   sleep MS             sleep (months of it, in time-travel mode)
+ *   many N A:P F         N UDP sockets on 127.0.0.1, .2, ..., each with a
+ *                        sockref ASSIGN(A:P) + FLAGS(F); prints "many=N"
+ *   churn N              N times: the oldest of them closes, a new one comes
+ *   closemany            close them all, oldest first
+ *   waitfile PATH        wait until PATH exists
+ *   origaddrs            IP_RECVORIGADDRS on
+ *   origloop MS          for MS ms: socket, IP_RECVORIGADDRS, bind(127.0.0.1:0),
+ *                        close; prints "origloop=N"
  *   print TEXT           print TEXT
  */
 #include "tpt.h"
@@ -65,6 +73,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -319,6 +328,98 @@ static int new_socket(int type)
 	return 0;
 }
 
+/* Sockrefs by the thousand, oldest first: "many", "churn", "closemany" */
+static struct {
+	int *fds;
+	int n, head, max;
+	unsigned int next;	/* the local address of the next one */
+	struct in_tproxy addr;
+	unsigned int flags;
+} many;
+
+/* A UDP socket on 127.0.0.1 + many.next, with the sockref of "many" */
+static int many_one(void)
+{
+	struct sockaddr_in l = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(0x7f000001 + many.next++) };
+	struct in_tproxy itp = many.addr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0 || bind(s, (struct sockaddr *)&l, sizeof(l)))
+		tpt_die("many: socket");
+	itp.op = TPROXY_ASSIGN;
+	if (setsockopt(s, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+		tpt_die("many: ASSIGN");
+	itp.op = TPROXY_FLAGS;
+	itp.v.flags = many.flags;
+	if (setsockopt(s, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+		tpt_die("many: FLAGS");
+	return s;
+}
+
+static void many_open(int n, const char *addr, const char *flags)
+{
+	struct rlimit rl = { .rlim_cur = n + 256, .rlim_max = n + 256 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		tpt_die("many: RLIMIT_NOFILE");
+	many.fds = calloc(n, sizeof(int));
+	if (!many.fds)
+		tpt_die("many");
+	many.max = n;
+	addr_arg(addr, &many.addr);
+	many.flags = parse_flags(flags);
+	for (int i = 0; i < n; i++)
+		many.fds[i] = many_one();
+	many.n = n;
+	printf("many=%d\n", n);
+}
+
+/* n times: the oldest goes, a new one comes */
+static int many_churn(int n)
+{
+	for (int i = 0; i < n; i++) {
+		close(many.fds[many.head]);
+		many.fds[many.head] = many_one();
+		many.head = (many.head + 1) % many.max;
+	}
+	printf("churn=%d\n", n);
+	return 0;
+}
+
+static void many_close(void)
+{
+	for (; many.n; many.n--) {
+		close(many.fds[many.head]);
+		many.head = (many.head + 1) % many.max;
+	}
+}
+
+/* For ms: socket, IP_RECVORIGADDRS, bind, close; what any user may do */
+static int origloop(int ms)
+{
+	struct sockaddr_in l = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timespec start, t;
+	long n = 0;
+	int one = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (s < 0 || setsockopt(s, SOL_IP, IP_RECVORIGADDRS, &one, sizeof(one)) ||
+		    bind(s, (struct sockaddr *)&l, sizeof(l)))
+			tpt_die("origloop");
+		close(s);
+		n++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - start.tv_sec) * 1000 + (t.tv_nsec - start.tv_nsec) / 1000000 < ms);
+	printf("origloop=%ld\n", n);
+	return 0;
+}
+
+
 /* Run one step; returns 0 or -errno.  *used: how many arguments it took. */
 static int step(char **argv, int *used)
 {
@@ -566,6 +667,35 @@ static int step(char **argv, int *used)
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
 		return 0;
+	}
+	if (!strcmp(w, "many")) {
+		if (!argv[1] || !argv[2] || !argv[3]) {
+			fprintf(stderr, "many N A:P FLAGS\n");
+			exit(2);
+		}
+		*used = 4;
+		many_open(atoi(argv[1]), argv[2], argv[3]);
+		return 0;
+	}
+	if (!strcmp(w, "churn")) {
+		NEED_ARG();
+		return many_churn(atoi(arg));
+	}
+	if (!strcmp(w, "waitfile")) {
+		NEED_ARG();
+		while (access(arg, F_OK))
+			usleep(20000);
+		return 0;
+	}
+	if (!strcmp(w, "closemany")) {
+		many_close();
+		return 0;
+	}
+	if (!strcmp(w, "origaddrs"))
+		return setsockopt(fd(), SOL_IP, IP_RECVORIGADDRS, &one, sizeof(one)) ? -errno : 0;
+	if (!strcmp(w, "origloop")) {
+		NEED_ARG();
+		return origloop(atoi(arg));
 	}
 	if (!strcmp(w, "print")) {
 		NEED_ARG();

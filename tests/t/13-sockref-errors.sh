@@ -38,6 +38,7 @@ run tcp bind 203.0.113.1:0 assign 192.0.2.9:0 flags CONNECT \
 	flags "CONNECT|APPLIED" =EINVAL flags 0x100 =EINVAL flags ONCE =EINVAL \
 	flags ESTABLISHED =EINVAL expect-flags CONNECT \
 	connectop 198.51.100.2:53 flags "ESTABLISHED|UNIDIR" expect-flags "ESTABLISHED|UNIDIR" \
+	connectop 0.0.0.0:0 =EINVAL expect-flags "ESTABLISHED|UNIDIR" \
 	flags "LISTEN|ONCE|MARK" expect-flags "LISTEN|ONCE|MARK" expect-query 192.0.2.9:0
 
 log "ALLOC: only for a foreign address without a port; exhaustion"

@@ -11,10 +11,15 @@
 #  2. 200 flows at once, 50 request/answer pairs each: none lost, none at
 #     another flow's socket, none at a receiver once its session exists.
 #  3. After the relay exits: no sockref, no tproxied conntrack.
+# With UDP_ZONE set (test 33), the client's datagrams get their conntracks
+# in that zone (-j CT --zone): the handoff and the releases find them there.
 . ../lib.sh
 setup_topology
 RELAY=$TPT_TOP/build/bin/tproxy-relay
 ipt $R -t tproxy -A PREROUTING -p udp --dport 53 -j TPROXY --on-port 5353 || fail "rule"
+if [ -n "${UDP_ZONE:-}" ]; then
+	ipt $R -t raw -A PREROUTING -i c0 -p udp -j CT --zone $UDP_ZONE || fail "zone rule"
+fi
 bg $S $T/srv53 $BIN/tpt-udp server $SERVER_IP:53
 bg $S $T/srv5300 $BIN/tpt-udp server $SERVER_IP:5300
 # sessions must outlive both runs, however slow the machine (60 s default)

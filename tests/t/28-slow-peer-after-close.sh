@@ -82,7 +82,11 @@ for pair in 9000:9001 9002:9003 9100:9101 9102:9103; do
 	t=$(timeout_of $port) c=$(timeout_of $control)
 	echo "port $port: $t s left; the NAT control's: $c s"
 	[ "$c" -gt 60 ] || fail "the NAT control on port $control has $c s left"
-	[ "$t" -ge $((c - 10)) ] || fail "port $port: a released mapping has $t s left, the control $c s"
+	# either may have seen the last ACK of its data already (ESTABLISHED
+	# then gives 5 days): the shorter of the two counts
+	min=$c
+	[ "$min" -gt 300 ] && min=300
+	[ "$t" -ge $((min - 10)) ] || fail "port $port: a released mapping has $t s left, the control $c s"
 done
 expect_not_in $T/tct-after-close "SOCKREF" "a conntrack is still owned after its socket's release"
 expect_not_in $T/tct-after-close "PINNED" "a conntrack is still pinned after its socket's release"

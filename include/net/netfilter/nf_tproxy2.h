@@ -5,14 +5,15 @@
  * A sockref belongs to exactly one socket and lives no longer than it: it is
  * created by IP_TPROXY ASSIGN on that socket and removed by UNASSIGN or when
  * the socket is released.  Sockrefs are per network namespace.  Writers hold
- * the namespace's lock; the packet path finds sockrefs under RCU, and takes
- * the lock only to own a conntrack (the first packet of a CONNECT or
- * ESTABLISHED connection).
+ * the namespace's lock; the packet path finds sockrefs under RCU and takes
+ * no lock of the namespace: a conntrack a sockref owns joins the sockref's
+ * lock-free list.
  */
 #ifndef _NF_TPROXY2_H
 #define _NF_TPROXY2_H
 
-#include <linux/list.h>
+#include <linux/list_nulls.h>
+#include <linux/llist.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
@@ -21,36 +22,40 @@
 /**
  * struct tproxy2_sockref - a socket's tie to a foreign address
  * @owner_node: in the namespace's table by owning socket (key @sk)
- * @foreign_node: in the table by foreign address (key @faddr, @fport),
- *	when @faddr is set
- * @all: in the namespace's list of sockrefs, for /proc and its exit
+ * @foreign_node: in the bucket of the foreign-address table that its mode
+ *	puts it in: LISTEN by @faddr, @fport; ESTABLISHED by these and
+ *	@raddr, @rport.  Other modes are in none.
  * @sk: the owning socket; the sockref holds no reference, it is removed
  *	before the socket goes away.  The packet path only compares it.
  * @faddr: foreign address; 0 for a mark-only sockref
- * @fport: foreign port (0: any); follows @faddr, the two are one key
+ * @fport: foreign port (0: any)
  * @lport: local port
  * @laddr: local address the socket was bound to at ASSIGN; 0 for any
  * @raddr: remote peer recorded by CONNECT; 0 for any
  * @rport: remote port
  * @proto: IPPROTO_TCP or IPPROTO_UDP
- * @dead: unlinked; no conntrack may join @cts any more
+ * @dead: unlinked; conntracks that join @cts after this are released by
+ *	whoever added them
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
  * @used: bit 0 set once an ITP_ONCE sockref has been applied
  * @once_peer: the peer of the connection it was applied to: the
  *	destination of the socket's own, the source of one to @faddr
  * @once_peer_port: and its port
  * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
- *	struct tproxy2_ct; each holds a reference to its conntrack
- * @rcu: for freeing after readers are done; @cts is empty by then and
- *	the packet path never reads it, so the two share their space
+ *	struct tproxy2_ct; each holds a reference to its conntrack.  The
+ *	packet path adds to it without a lock; the others take it whole
+ *	(llist_del_all()), under the namespace's lock unless they found the
+ *	sockref dead
+ * @rcu: for freeing after readers are done
  *
- * @all, @cts and @dead are protected by the namespace's lock.  The layout
- * keeps a sockref within 104 bytes on 64-bit.
+ * @fport, @flags, @raddr and @rport change under the namespace's lock
+ * (tproxy2_place()), and the packet path reads them with READ_ONCE();
+ * @faddr, @proto, @laddr and @lport never change.  A sockref is
+ * within 96 bytes on 64-bit.
  */
 struct tproxy2_sockref {
 	struct rhash_head	owner_node;
-	struct rhlist_head	foreign_node;
-	struct list_head	all;
+	struct hlist_nulls_node	foreign_node;
 	const struct sock	*sk;
 	__be32			faddr;
 	__be16			fport;
@@ -64,10 +69,8 @@ struct tproxy2_sockref {
 	unsigned long		used;
 	__be32			once_peer;
 	__be16			once_peer_port;
-	union {
-		struct list_head	cts;
-		struct rcu_head		rcu;
-	};
+	struct llist_head	cts;
+	struct rcu_head		rcu;
 };
 
 #define TPROXY2_USED_BIT	0

@@ -12,7 +12,7 @@
  * so namespaces that never use sockrefs pay nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-#include <linux/bitmap.h>
+#include <linux/llist.h>
 #include <linux/ip.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
@@ -38,6 +38,7 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
 #include <net/netfilter/nf_tproxy2.h>
+#include <net/udp.h>
 
 /* A tproxied TCP connection's conntrack never times out while a socket of
  * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
@@ -63,28 +64,87 @@
  */
 #define TPROXY2_SETTLE		(30 * HZ)
 #define TPROXY2_KEEPER_SOON	0
+/* How many zones of tproxied UDP flows a namespace keeps track of */
+#define TPROXY2_ZONES		8
 /* UDP has no closing handshake: a released flow goes this long after */
 #define TPROXY2_GRACE		HZ
+/* A UDP receiver's release is this long before it leaves the socket table */
+#define TPROXY2_SWEEP_DELAY	(HZ / 10)
 
 /* A conntrack a sockref created and owns */
 struct tproxy2_ct {
-	struct list_head	list;
+	struct llist_node	node;
 	struct nf_conn		*ct;
 };
 
-/* The tables grow and shrink with the sockrefs in them: a lookup costs
- * the same with ten sockrefs as with a hundred thousand.  Sockrefs that
- * share a foreign address (UDP sessions, a listener beside them) share one
- * entry of by_foreign, newest first.  A packet a socket sends is matched
- * through by_sk: a socket has one sockref at most.
+/* The tables grow and shrink with the sockrefs in them: an insertion and a
+ * removal cost the same with ten sockrefs as with a hundred thousand, and
+ * so does a lookup, but for the sockrefs that share its very key (sessions
+ * of one peer, listeners with SO_REUSEADDR), which it walks in order.  A
+ * packet a socket sends is matched through by_sk: a socket has one sockref
+ * at most.  A packet to a foreign address is matched through by_foreign,
+ * whose buckets are keyed by what the lookup knows of the packet (struct
+ * tproxy2_fkey).
  */
 struct tproxy2_tables {
 	struct rhashtable	by_sk;
-	struct rhltable		by_foreign;
+	struct rhashtable	by_foreign;
 };
 
-/* A TCP connection that the tproxy table or a LISTEN sockref redirected to
- * a local socket, by that socket's own view of it (the conntrack's reply
+/* The kinds of bucket in by_foreign */
+enum tproxy2_fkind {
+	TPROXY2_BY_PORT,	/* every sockref with this foreign port */
+	TPROXY2_BY_LISTEN,	/* LISTEN sockrefs (without ESTABLISHED) */
+	TPROXY2_BY_SESSION,	/* ESTABLISHED sockrefs, by their peer too */
+};
+
+/* The key of a bucket; @raddr and @rport only for TPROXY2_BY_SESSION */
+struct tproxy2_fkey {
+	__be32	faddr;
+	__be32	raddr;
+	__be16	fport;
+	__be16	rport;
+	u8	proto;
+	u8	kind;
+	u16	zero;
+};
+
+/**
+ * struct tproxy2_bucket - the sockrefs of one key of by_foreign
+ * @node: in by_foreign
+ * @key: the key
+ * @sockrefs: TPROXY2_BY_LISTEN, TPROXY2_BY_SESSION: the sockrefs, newest
+ *	first.  Sockrefs that share a key are sessions with the same peer or
+ *	listeners with SO_REUSEADDR: a lookup takes the first that applies,
+ *	and a removal unlinks in O(1).
+ * @nulls: ends the list of @sockrefs: a lookup that ends on another value
+ *	followed a sockref that moved to another bucket, and starts over
+ * @users: TPROXY2_BY_PORT: how many sockrefs have this foreign port.  That
+ *	is all that ASSIGN and ALLOC need to know of them.
+ * @rcu: for freeing after readers are done
+ *
+ * A bucket exists while it has sockrefs or users.  Changes are made under
+ * the namespace's lock; the packet path reads under RCU.
+ */
+struct tproxy2_bucket {
+	struct rhash_head	node;
+	struct tproxy2_fkey	key;
+	struct hlist_nulls_head	sockrefs;
+	u32			nulls;
+	unsigned int		users;
+	struct rcu_head		rcu;
+};
+
+/* What decides a sockref's buckets */
+struct tproxy2_place {
+	u32	flags;
+	__be32	raddr;
+	__be16	rport;
+	__be16	fport;
+};
+
+/* A connection that the tproxy table or a LISTEN sockref redirected to a
+ * local socket, by that socket's own view of it (the conntrack's reply
  * tuple): its release finds the entry in one lookup.
  */
 struct tproxy2_conn_key {
@@ -92,14 +152,16 @@ struct tproxy2_conn_key {
 	__be32	raddr;
 	__be16	lport;
 	__be16	rport;
+	u8	proto;
+	u8	zero[3];
 };
 
-/* Such a connection, in tn->accepted until its socket is released or the
- * keeper finds it gone.  It holds no reference to the conntrack (a SYN
- * flood must not keep conntracks allocated): the keeper and the release
- * look the conntrack up by the key, in @zone.  @dif, @sdif: the interface
- * it came in on, as the socket lookup on input has them (the VRF master
- * and the slave), for a socket bound to one.
+/* Such a connection (TCP or UDP), in tn->accepted until its socket is
+ * released or the keeper finds it gone.  It holds no reference to the
+ * conntrack (a SYN flood must not keep conntracks allocated): the keeper,
+ * the sweeper and the release look the conntrack up by the key, in @zone.
+ * @dif, @sdif: the interface it came in on, as the socket lookup on input
+ * has them (the VRF master and the slave), for a socket bound to one.
  */
 struct tproxy2_accepted {
 	struct rhash_head		node;
@@ -117,12 +179,6 @@ static const struct rhashtable_params tproxy2_accepted_params = {
 	.automatic_shrinking	= true,
 };
 
-/* The key of by_foreign */
-struct tproxy2_fkey {
-	__be32	addr;
-	__be16	port;
-};
-
 static const struct rhashtable_params tproxy2_sk_params = {
 	.head_offset		= offsetof(struct tproxy2_sockref, owner_node),
 	.key_offset		= offsetof(struct tproxy2_sockref, sk),
@@ -131,124 +187,250 @@ static const struct rhashtable_params tproxy2_sk_params = {
 };
 
 static const struct rhashtable_params tproxy2_foreign_params = {
-	.head_offset		= offsetof(struct tproxy2_sockref, foreign_node),
-	.key_offset		= offsetof(struct tproxy2_sockref, faddr),
-	.key_len		= sizeof_field(struct tproxy2_sockref, faddr) +
-				  sizeof_field(struct tproxy2_sockref, fport),
+	.head_offset		= offsetof(struct tproxy2_bucket, node),
+	.key_offset		= offsetof(struct tproxy2_bucket, key),
+	.key_len		= sizeof(struct tproxy2_fkey),
 	.automatic_shrinking	= true,
 };
 
 /**
  * struct tproxy2_net - the sockrefs of a network namespace
- * @lock: serialises writers; the packet path reads under RCU
+ * @lock: serialises the writers of the sockrefs, their buckets and the
+ *	lists of conntracks they own; the packet path takes no lock of ours
  * @setup: serialises the one-time setup of @tables and the NAT lookups
  * @tables: allocated with the namespace's first sockref
  * @ops: the NAT lookups, registered with @tables
- * @all: every sockref, for /proc/net/tproxy and the namespace's exit
  * @count: number of sockrefs, so that the empty case costs one read
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
- * @accepted: the TCP connections redirected to local sockets; lookups and
- *	the keeper's walk run under RCU, and no lock of ours is taken
+ * @accepted: the connections redirected to local sockets; lookups and
+ *	the walks run under RCU, and no lock of ours is taken
  * @keeper: pins and keeps pinned conntracks, lets go of the ones whose
  *	connection is gone; queued while there are any
  * @keeper_flags: TPROXY2_KEEPER_SOON: queued to run within TPROXY2_SETTLE
  * @owned_next: when the keeper walks the sockrefs' conntracks next
- * @net: the namespace, for the keeper
- *
- * The sockrefs' conntracks are protected by @lock.
+ * @sweeper: a UDP receiver went: the flows that no socket takes any more
+ *	go.  One work item, so that closing sockets queue it once at most.
+ * @sweep_last: when a receiver was last released; the sweeper runs again
+ *	if that was less than TPROXY2_SWEEP_DELAY before it ended
+ * @udp_zones: the zones other than the default one that tproxied UDP flows
+ *	were seen in (tproxy2_zone_word()), for the lookups that know a flow's
+ *	tuple but not its zone; filled in on the packet path without a lock
+ * @net: the namespace, for the keeper and the sweeper
  */
 struct tproxy2_net {
 	spinlock_t			lock;	/* the writers */
 	struct mutex			setup;	/* the first sockref */
 	struct tproxy2_tables __rcu	*tables;
 	struct nf_hook_ops		*ops;
-	struct list_head		all;
 	unsigned int			count;
 	bool				tproxied;
 	struct rhashtable		accepted;
 	struct delayed_work		keeper;
 	unsigned long			keeper_flags;
 	unsigned long			owned_next;
+	struct delayed_work		sweeper;
+	unsigned long			sweep_last;
+	u32				udp_zones[TPROXY2_ZONES];
 	struct net			*net;
-};
-
-/**
- * struct tproxy2_sweep - a UDP receiver went: the flows redirected to it
- * @work: runs in process context, as the conntrack walk may sleep
- * @net: holds a reference
- * @laddr: the receiver's address; 0 for any
- * @lport: its port
- */
-struct tproxy2_sweep {
-	struct work_struct	work;
-	struct net		*net;
-	__be32			laddr;
-	__be16			lport;
 };
 
 static unsigned int tproxy2_net_id __read_mostly;
 static struct workqueue_struct *tproxy2_wq __read_mostly;
 static struct kmem_cache *tproxy2_sockref_cache __read_mostly;
+static struct kmem_cache *tproxy2_ct_cache __read_mostly;
+static atomic_t tproxy2_bucket_seq;
 
 static struct tproxy2_net *tproxy2_pernet(const struct net *net)
 {
 	return net_generic(net, tproxy2_net_id);
 }
 
-/* Caller holds tn->lock, or is the packet path under RCU. */
+/* Caller holds tn->lock, or RCU. */
 static struct tproxy2_sockref *
 tproxy2_find_by_sk(struct tproxy2_tables *t, const struct sock *sk)
 {
 	return rhashtable_lookup_fast(&t->by_sk, &sk, tproxy2_sk_params);
 }
 
-/* The sockrefs with one foreign address; the caller holds RCU. */
-static struct rhlist_head *
-tproxy2_foreign_list(struct tproxy2_tables *t, __be32 addr, __be16 port)
+/* Caller holds tn->lock, or RCU. */
+static struct tproxy2_bucket *tproxy2_bucket_find(struct tproxy2_tables *t,
+						  const struct tproxy2_fkey *key)
 {
-	struct tproxy2_fkey key = { .addr = addr, .port = port };
-
-	return rhltable_lookup(&t->by_foreign, &key, tproxy2_foreign_params);
+	return rhashtable_lookup_fast(&t->by_foreign, key,
+				      tproxy2_foreign_params);
 }
 
-/* Is faddr:fport already the foreign address of another socket?
- * Caller holds tn->lock.
- */
-static bool tproxy2_foreign_in_use(struct tproxy2_tables *t, u8 proto,
-				   __be32 faddr, __be16 fport,
-				   const struct tproxy2_sockref *self)
+/* The bucket of @key, made if need be; caller holds tn->lock. */
+static struct tproxy2_bucket *tproxy2_bucket_get(struct tproxy2_tables *t,
+						 const struct tproxy2_fkey *key)
 {
-	struct tproxy2_sockref *sr;
-	struct rhlist_head *pos;
-	bool used = false;
+	struct tproxy2_bucket *b = tproxy2_bucket_find(t, key);
 
-	rcu_read_lock();
-	rhl_for_each_entry_rcu(sr, pos, tproxy2_foreign_list(t, faddr, fport),
-			       foreign_node)
-		if (sr != self && sr->proto == proto) {
-			used = true;
-			break;
-		}
-	rcu_read_unlock();
-	return used;
+	if (b)
+		return b;
+	b = kzalloc(sizeof(*b), GFP_ATOMIC | __GFP_ACCOUNT);
+	if (!b)
+		return NULL;
+	b->key = *key;
+	b->nulls = atomic_inc_return(&tproxy2_bucket_seq) & INT_MAX;
+	INIT_HLIST_NULLS_HEAD(&b->sockrefs, b->nulls);
+	if (rhashtable_insert_fast(&t->by_foreign, &b->node,
+				   tproxy2_foreign_params)) {
+		kfree(b);
+		return NULL;
+	}
+	return b;
 }
 
-/* Caller holds tn->lock.  Fails only without memory. */
-static int tproxy2_hash_foreign_add(struct tproxy2_tables *t,
-				    struct tproxy2_sockref *sr)
+/* A bucket goes with its last sockref; caller holds tn->lock. */
+static void tproxy2_bucket_put(struct tproxy2_tables *t, struct tproxy2_bucket *b)
 {
+	if (!b || b->users || !hlist_nulls_empty(&b->sockrefs))
+		return;
+	rhashtable_remove_fast(&t->by_foreign, &b->node, tproxy2_foreign_params);
+	kfree_rcu(b, rcu);
+}
+
+static void tproxy2_fkey_init(struct tproxy2_fkey *k, enum tproxy2_fkind kind,
+			      u8 proto, __be32 faddr, __be16 fport,
+			      __be32 raddr, __be16 rport)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = kind;
+	k->proto = proto;
+	k->faddr = faddr;
+	k->fport = fport;
+	if (kind == TPROXY2_BY_SESSION) {
+		k->raddr = raddr;
+		k->rport = rport;
+	}
+}
+
+/* The bucket of lookups a sockref in @p is found by, if any */
+static bool tproxy2_mode_key(const struct tproxy2_sockref *sr,
+			     const struct tproxy2_place *p,
+			     struct tproxy2_fkey *k)
+{
+	enum tproxy2_fkind kind;
+
 	if (!sr->faddr)
-		return 0;
-	return rhltable_insert(&t->by_foreign, &sr->foreign_node,
-			       tproxy2_foreign_params);
+		return false;
+	if (p->flags & ITP_ESTABLISHED)
+		kind = TPROXY2_BY_SESSION;
+	else if (p->flags & ITP_LISTEN)
+		kind = TPROXY2_BY_LISTEN;
+	else
+		return false;
+	tproxy2_fkey_init(k, kind, sr->proto, sr->faddr, p->fport, p->raddr,
+			  p->rport);
+	return true;
 }
 
-static void tproxy2_hash_foreign_del(struct tproxy2_tables *t,
-				     struct tproxy2_sockref *sr)
+/* The bucket that counts a sockref in @p as a user of its port, if any */
+static bool tproxy2_port_key(const struct tproxy2_sockref *sr,
+			     const struct tproxy2_place *p,
+			     struct tproxy2_fkey *k)
 {
-	if (sr->faddr)
-		rhltable_remove(&t->by_foreign, &sr->foreign_node,
-				tproxy2_foreign_params);
+	if (!sr->faddr || !p->fport)
+		return false;
+	tproxy2_fkey_init(k, TPROXY2_BY_PORT, sr->proto, sr->faddr, p->fport,
+			  0, 0);
+	return true;
+}
+
+static void tproxy2_place_of(const struct tproxy2_sockref *sr,
+			     struct tproxy2_place *p)
+{
+	p->flags = sr->flags;
+	p->raddr = sr->raddr;
+	p->rport = sr->rport;
+	p->fport = sr->fport;
+}
+
+/* Is faddr:fport the foreign address of a sockref?  Caller holds tn->lock,
+ * or RCU.
+ */
+static bool tproxy2_port_in_use(struct tproxy2_tables *t, u8 proto,
+				__be32 faddr, __be16 fport)
+{
+	struct tproxy2_fkey k;
+
+	tproxy2_fkey_init(&k, TPROXY2_BY_PORT, proto, faddr, fport, 0, 0);
+	return tproxy2_bucket_find(t, &k);
+}
+
+/**
+ * tproxy2_place - give a sockref the fields of @to, in their buckets
+ * @t: the namespace's tables
+ * @sr: the sockref
+ * @to: its new mode, peer and foreign port
+ * @hashed: @sr is in the buckets of its current fields (not a new one)
+ *
+ * Every change of these fields goes through here.  The new buckets are
+ * made first, so that without memory nothing changes.  A sockref whose
+ * bucket stays the same stays where it is in it.  A lookup that races with
+ * a move to another bucket may follow the sockref there; it notices and
+ * starts over (tproxy2_scan_bucket()).  Caller holds tn->lock.  Returns 0
+ * or -ENOMEM.
+ */
+static int tproxy2_place(struct tproxy2_tables *t, struct tproxy2_sockref *sr,
+			 const struct tproxy2_place *to, bool hashed)
+{
+	struct tproxy2_bucket *old_mode = NULL, *old_port = NULL;
+	struct tproxy2_bucket *new_mode = NULL, *new_port = NULL;
+	struct tproxy2_fkey old_key, new_key, k;
+	struct tproxy2_place from;
+
+	if (hashed) {
+		tproxy2_place_of(sr, &from);
+		if (tproxy2_mode_key(sr, &from, &old_key))
+			old_mode = tproxy2_bucket_find(t, &old_key);
+		if (tproxy2_port_key(sr, &from, &k))
+			old_port = tproxy2_bucket_find(t, &k);
+	}
+	if (tproxy2_mode_key(sr, to, &new_key)) {
+		if (old_mode && !memcmp(&old_key, &new_key, sizeof(new_key)))
+			new_mode = old_mode;
+		else
+			new_mode = tproxy2_bucket_get(t, &new_key);
+		if (!new_mode)
+			return -ENOMEM;
+	}
+	if (tproxy2_port_key(sr, to, &k)) {
+		new_port = tproxy2_bucket_get(t, &k);
+		if (!new_port) {
+			if (new_mode != old_mode)
+				tproxy2_bucket_put(t, new_mode);
+			return -ENOMEM;
+		}
+		new_port->users++;
+	}
+
+	if (old_mode && new_mode != old_mode)
+		hlist_nulls_del_rcu(&sr->foreign_node);
+	WRITE_ONCE(sr->flags, to->flags);
+	WRITE_ONCE(sr->raddr, to->raddr);
+	WRITE_ONCE(sr->rport, to->rport);
+	WRITE_ONCE(sr->fport, to->fport);
+	if (new_mode && new_mode != old_mode)
+		hlist_nulls_add_head_rcu(&sr->foreign_node, &new_mode->sockrefs);
+
+	if (old_port) {
+		old_port->users--;
+		tproxy2_bucket_put(t, old_port);
+	}
+	if (old_mode != new_mode)
+		tproxy2_bucket_put(t, old_mode);
+	return 0;
+}
+
+/* Out of its buckets; caller holds tn->lock. */
+static void tproxy2_unplace(struct tproxy2_tables *t, struct tproxy2_sockref *sr)
+{
+	static const struct tproxy2_place none = {};
+
+	/* cannot fail: no bucket is made */
+	tproxy2_place(t, sr, &none, true);
 }
 
 void nf_tproxy2_mark_ct(struct net *net, struct nf_conn *ct)
@@ -366,11 +548,68 @@ static void tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum,
 	*sdif = master ? skb->dev->ifindex : 0;
 }
 
-/* A TCP connection was just redirected to a local socket (@ct is not
- * confirmed yet): the keeper pins it once that socket exists (the
- * handshake is complete), until the socket is released.  The entries are
- * bounded by the conntrack table's size; without memory, or beyond that,
- * the connection is not pinned and follows conntrack's own timeouts.
+/* A conntrack zone as one word, never 0 (the flags are NF_CT_FLAG_MARK only) */
+static u32 tproxy2_zone_word(const struct nf_conntrack_zone *z)
+{
+	return BIT(31) | (u32)z->flags << 24 | (u32)z->dir << 16 | z->id;
+}
+
+/* The packet path: a tproxied UDP flow is in zone @z.  The first
+ * TPROXY2_ZONES zones other than the default one are kept, lock-free.
+ */
+static void tproxy2_note_zone(struct tproxy2_net *tn,
+			      const struct nf_conntrack_zone *z)
+{
+	u32 w = tproxy2_zone_word(z), old;
+	int i;
+
+	if (z->id == NF_CT_DEFAULT_ZONE_ID)
+		return;
+	for (i = 0; i < TPROXY2_ZONES; i++) {
+		old = READ_ONCE(tn->udp_zones[i]);
+		if (!old)
+			old = cmpxchg(&tn->udp_zones[i], 0, w);
+		if (!old || old == w)
+			return;
+	}
+}
+
+/* A tproxied UDP flow's conntrack by one of its tuples, in the default zone
+ * or one that tproxied UDP flows were seen in; a reference is taken.
+ */
+static struct nf_conntrack_tuple_hash *
+tproxy2_find_udp_flow(struct net *net, const struct nf_conntrack_tuple *tuple)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	struct nf_conntrack_zone zone = {};
+	struct nf_conntrack_tuple_hash *h;
+	u32 w = 0;
+	int i = 0;
+
+	for (;;) {
+		h = nf_conntrack_find_get(net, w ? &zone : &nf_ct_zone_dflt, tuple);
+		if (h && test_bit(IPS_TPROXY_BIT,
+				  &nf_ct_tuplehash_to_ctrack(h)->status))
+			return h;
+		if (h)
+			nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+		if (i == TPROXY2_ZONES)
+			return NULL;
+		w = READ_ONCE(tn->udp_zones[i++]);
+		if (!w)
+			return NULL;
+		zone.id = w & 0xffff;
+		zone.dir = (w >> 16) & 0xff;
+		zone.flags = (w >> 24) & 0x7f;
+	}
+}
+
+/* A connection was just redirected to a local socket (@ct is not confirmed
+ * yet).  TCP: the keeper pins it once that socket exists (the handshake is
+ * complete), until the socket is released.  UDP: it goes once no socket
+ * takes its datagrams any more (the sweeper).  The entries are bounded by
+ * the conntrack table's size; without memory, or beyond that, the
+ * connection follows conntrack's own timeouts alone.
  */
 static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct,
 				  const struct sk_buff *skb, unsigned int hooknum)
@@ -385,11 +624,14 @@ static void tproxy2_hold_accepted(struct net *net, struct nf_conn *ct,
 	a = kmalloc(sizeof(*a), GFP_ATOMIC);
 	if (!a)
 		return;
-	a->key.laddr = reply->src.u3.ip;
-	a->key.lport = reply->src.u.tcp.port;
+	memset(&a->key, 0, sizeof(a->key));
+	a->key.proto = nf_ct_protonum(ct);
+	a->key.laddr = reply->src.u3.ip;	a->key.lport = reply->src.u.all;
 	a->key.raddr = reply->dst.u3.ip;
-	a->key.rport = reply->dst.u.tcp.port;
+	a->key.rport = reply->dst.u.all;
 	a->zone = *nf_ct_zone(ct);
+	if (a->key.proto == IPPROTO_UDP)
+		tproxy2_note_zone(tn, &a->zone);
 	tproxy2_in_dif(skb, hooknum, &a->dif, &a->sdif);
 	old = rhashtable_lookup_get_insert_fast(&tn->accepted, &a->node,
 						tproxy2_accepted_params);
@@ -455,7 +697,8 @@ static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct
  *
  * The destination mapping is set up without NAT helpers, and the conntrack
  * is marked tproxied; a TCP connection's conntrack is pinned while the
- * socket that accepts it is open.  A conntrack that was confirmed
+ * socket that accepts it is open, a UDP flow's goes with the last socket
+ * that takes its datagrams.  A conntrack that was confirmed
  * before (a flow older than the NAT hooks of its namespace) is left alone,
  * as nat table rules leave it.  Returns the verdict.
  */
@@ -469,7 +712,7 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 	if (nf_ct_is_confirmed(ct))
 		return NF_ACCEPT;
 	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
-	if (verdict == NF_ACCEPT && nf_ct_protonum(ct) == IPPROTO_TCP)
+	if (verdict == NF_ACCEPT)
 		tproxy2_hold_accepted(nf_ct_net(ct), ct, skb, hooknum);
 	return verdict;
 }
@@ -500,13 +743,13 @@ static void tproxy2_ct_release(struct nf_conn *ct)
 
 /* Let go of conntracks a sockref owned: delete them now, or (@grace) leave
  * them to what is left of their connection.  Called without the
- * namespace's lock.
+ * namespace's lock, in any context.
  */
-static void tproxy2_put_cts(struct list_head *cts, bool grace)
+static void tproxy2_put_cts(struct llist_node *cts, bool grace)
 {
 	struct tproxy2_ct *tc, *tmp;
 
-	list_for_each_entry_safe(tc, tmp, cts, list) {
+	llist_for_each_entry_safe(tc, tmp, cts, node) {
 		struct nf_conn *ct = tc->ct;
 
 		clear_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
@@ -518,9 +761,22 @@ static void tproxy2_put_cts(struct list_head *cts, bool grace)
 		else
 			nf_ct_delete(ct, 0, 0);
 		nf_ct_put(ct);
-		list_del(&tc->list);
-		kfree(tc);
+		kmem_cache_free(tproxy2_ct_cache, tc);
 	}
+}
+
+/* Owned conntracks join @sr on the packet path.  No lock is taken.  If @sr was unlinked
+ * meanwhile, whoever sees that takes the list and lets go of it: either
+ * tproxy2_unlink() sees the new entries, or we see @sr dead.
+ */
+static void tproxy2_cts_add(struct tproxy2_sockref *sr, struct llist_node *first,
+			    struct llist_node *last)
+{
+	llist_add_batch(first, last, &sr->cts);
+	/* pairs with smp_mb() in tproxy2_unlink() */
+	smp_mb();
+	if (READ_ONCE(sr->dead))
+		tproxy2_put_cts(llist_del_all(&sr->cts), true);
 }
 
 static struct tproxy2_tables *tproxy2_tables(struct tproxy2_net *tn)
@@ -528,19 +784,22 @@ static struct tproxy2_tables *tproxy2_tables(struct tproxy2_net *tn)
 	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
 }
 
-/* Caller holds tn->lock; the sockref's conntracks move to @cts. */
-static void tproxy2_unlink(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
-			   struct list_head *cts)
+/* Caller holds tn->lock; returns the sockref's conntracks. */
+static struct llist_node *tproxy2_unlink(struct tproxy2_net *tn,
+					 struct tproxy2_sockref *sr)
 {
 	struct tproxy2_tables *t = tproxy2_tables(tn);
+	struct llist_node *cts;
 
 	rhashtable_remove_fast(&t->by_sk, &sr->owner_node, tproxy2_sk_params);
-	tproxy2_hash_foreign_del(t, sr);
-	list_del(&sr->all);
-	sr->dead = true;
-	list_splice_init(&sr->cts, cts);
+	tproxy2_unplace(t, sr);
+	WRITE_ONCE(sr->dead, true);
+	/* pairs with smp_mb() in tproxy2_cts_add() */
+	smp_mb();
+	cts = llist_del_all(&sr->cts);
 	WRITE_ONCE(tn->count, tn->count - 1);
 	kfree_rcu(sr, rcu);
+	return cts;
 }
 
 /* A UDP receiver (ITP_LISTEN | ITP_UNIDIR) takes single datagrams, not
@@ -556,28 +815,22 @@ static void tproxy2_ct_once(struct nf_conn *ct)
 }
 
 /* The packet path: @sr created @ct, which is to live as long as @sr's
- * socket.  Without memory, it is simply not owned.
+ * socket.  One small object per connection, and no lock.  Without memory,
+ * it is simply not owned.
  */
 static void tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 			   struct nf_conn *ct)
 {
-	struct tproxy2_ct *tc = kmalloc(sizeof(*tc), GFP_ATOMIC);
+	struct tproxy2_ct *tc = kmem_cache_alloc(tproxy2_ct_cache, GFP_ATOMIC);
 
 	if (!tc)
 		return;
-	spin_lock_bh(&tn->lock);
-	if (sr->dead) {
-		spin_unlock_bh(&tn->lock);
-		kfree(tc);
-		return;
-	}
 	nf_conntrack_get(&ct->ct_general);
 	tc->ct = ct;
-	list_add(&tc->list, &sr->cts);
 	tproxy2_ct_pin(ct);
 	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+	tproxy2_cts_add(sr, &tc->node, &tc->node);
 	tproxy2_keeper_start(tn);
-	spin_unlock_bh(&tn->lock);
 }
 
 /* A tproxied conntrack whose socket was released (or whose redirected
@@ -640,53 +893,75 @@ static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
 	       READ_ONCE(sr->once_peer_port) == peer_port;
 }
 
-/* A sockref in @mode for a new connection from saddr:sport to daddr:port */
+/* The sockref of bucket @k that applies to a new connection from
+ * saddr:sport.  A sockref that moves to another bucket under our feet
+ * takes the walk along: its fields are checked again, and a walk that
+ * ends in another bucket starts over.  Caller holds RCU.
+ */
 static struct tproxy2_sockref *
-tproxy2_scan_foreign(struct tproxy2_tables *t, u32 mode, u8 proto,
-		     __be32 daddr, __be16 port, __be32 saddr, __be16 sport,
-		     u32 *flagsp)
+tproxy2_scan_bucket(struct tproxy2_tables *t, const struct tproxy2_fkey *k,
+		    __be32 saddr, __be16 sport, u32 *flagsp)
 {
+	struct hlist_nulls_node *node;
 	struct tproxy2_sockref *sr;
-	struct rhlist_head *pos;
+	struct tproxy2_bucket *b;
 
-	rhl_for_each_entry_rcu(sr, pos, tproxy2_foreign_list(t, daddr, port),
-			       foreign_node) {
+begin:
+	b = rhashtable_lookup(&t->by_foreign, k, tproxy2_foreign_params);
+	if (!b)
+		return NULL;
+	hlist_nulls_for_each_entry_rcu(sr, node, &b->sockrefs, foreign_node) {
 		u32 flags = READ_ONCE(sr->flags);
-		__be16 rport = READ_ONCE(sr->rport);
 
-		/* ALLOC moves a sockref to another port under our feet */
-		if (!(flags & mode) || sr->proto != proto ||
-		    READ_ONCE(sr->fport) != port)
+		if (sr->proto != k->proto || READ_ONCE(sr->fport) != k->fport)
 			continue;
-		if ((flags & ITP_ESTABLISHED) &&
-		    (READ_ONCE(sr->raddr) != saddr || (rport && rport != sport)))
+		if (k->kind == TPROXY2_BY_SESSION ?
+		    !(flags & ITP_ESTABLISHED) ||
+		    READ_ONCE(sr->raddr) != k->raddr ||
+		    READ_ONCE(sr->rport) != k->rport :
+		    (flags & (ITP_LISTEN | ITP_ESTABLISHED)) != ITP_LISTEN)
 			continue;
 		if (!tproxy2_claim_once(sr, flags, saddr, sport))
 			continue;
 		*flagsp = flags;
 		return sr;
 	}
+	if (get_nulls_value(node) != b->nulls)
+		goto begin;
 	return NULL;
 }
 
-/* The sockref for a new connection to daddr:dport.  A session socket
- * (ESTABLISHED) of this peer comes before a listener, so that a UDP flow
- * goes to its session even where a receiver listens on the same foreign
- * address; an exact foreign port comes before a sockref for any port.
+/* The sockref for a new connection from saddr:sport to daddr:dport.  A
+ * session socket (ESTABLISHED) of this peer comes before a listener, so
+ * that a UDP flow goes to its session even where a receiver listens on the
+ * same foreign address; an exact foreign port comes before a sockref for
+ * any port, and so does an exact peer port.  Six bucket lookups at most.
  */
 static struct tproxy2_sockref *
 tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
 		       __be16 dport, __be32 saddr, __be16 sport, u32 *flagsp)
 {
-	static const u32 modes[] = { ITP_ESTABLISHED, ITP_LISTEN };
+	static const struct {
+		u8	kind;
+		bool	any_fport;
+		bool	any_rport;
+	} order[] = {
+		{ TPROXY2_BY_SESSION,	false,	false },
+		{ TPROXY2_BY_SESSION,	false,	true },
+		{ TPROXY2_BY_SESSION,	true,	false },
+		{ TPROXY2_BY_SESSION,	true,	true },
+		{ TPROXY2_BY_LISTEN,	false,	false },
+		{ TPROXY2_BY_LISTEN,	true,	false },
+	};
 	struct tproxy2_sockref *sr;
-	int m;
+	struct tproxy2_fkey k;
+	int i;
 
-	for (m = 0; m < ARRAY_SIZE(modes); m++) {
-		sr = tproxy2_scan_foreign(t, modes[m], proto, daddr, dport,
-					  saddr, sport, flagsp) ?:
-		     tproxy2_scan_foreign(t, modes[m], proto, daddr, 0,
-					  saddr, sport, flagsp);
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		tproxy2_fkey_init(&k, order[i].kind, proto, daddr,
+				  order[i].any_fport ? 0 : dport, saddr,
+				  order[i].any_rport ? 0 : sport);
+		sr = tproxy2_scan_bucket(t, &k, saddr, sport, flagsp);
 		if (sr)
 			return sr;
 	}
@@ -767,8 +1042,11 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 		tproxy2_own_ct(tn, sr, ct);
 	else if ((flags & ITP_UNIDIR) && sr->proto == IPPROTO_UDP)
 		tproxy2_ct_once(ct);
-	else if (sr->proto == IPPROTO_TCP)
-		/* a LISTEN socket's connections belong to the sockets it accepts */
+	else
+		/* a LISTEN socket's connections belong to the sockets it
+		 * accepts, a UDP receiver's flows to whichever socket takes
+		 * their datagrams
+		 */
 		tproxy2_hold_accepted(state->net, ct, skb, state->hook);
 	return NF_ACCEPT;
 }
@@ -873,7 +1151,7 @@ static int tproxy2_tables_init(struct tproxy2_tables *t)
 	err = rhashtable_init(&t->by_sk, &tproxy2_sk_params);
 	if (err)
 		return err;
-	err = rhltable_init(&t->by_foreign, &tproxy2_foreign_params);
+	err = rhashtable_init(&t->by_foreign, &tproxy2_foreign_params);
 	if (err)
 		rhashtable_destroy(&t->by_sk);
 	return err;
@@ -882,7 +1160,7 @@ static int tproxy2_tables_init(struct tproxy2_tables *t)
 /* The tables are empty, and no reader is left */
 static void tproxy2_tables_destroy(struct tproxy2_tables *t)
 {
-	rhltable_destroy(&t->by_foreign);
+	rhashtable_destroy(&t->by_foreign);
 	rhashtable_destroy(&t->by_sk);
 }
 
@@ -894,7 +1172,8 @@ static struct tproxy2_tables *tproxy2_tables_get(struct net *net)
 	struct nf_hook_ops *ops;
 	int i, err;
 
-	t = rcu_dereference_protected(tn->tables, 1);
+	/* once set, the tables live as long as the namespace */
+	t = rcu_dereference_check(tn->tables, true);
 	if (likely(t))
 		return t;
 
@@ -951,16 +1230,20 @@ static struct tproxy2_sockref *tproxy2_own(struct tproxy2_net *tn,
 /* ---- the operations of IP_TPROXY, on the calling socket's sockref ---- */
 
 /* Into both tables, or neither: caller holds tn->lock.  The socket has
- * no sockref yet, so only memory can be missing.
+ * no sockref yet, so only memory can be missing.  A new sockref has no
+ * mode: its buckets (the count of its foreign port) do not point to it,
+ * and it is seen by no reader before it is in by_sk, last.
  */
 static int tproxy2_link(struct tproxy2_tables *t, struct tproxy2_sockref *sr)
 {
-	if (rhashtable_insert_fast(&t->by_sk, &sr->owner_node,
-				   tproxy2_sk_params))
+	struct tproxy2_place to;
+
+	tproxy2_place_of(sr, &to);
+	if (tproxy2_place(t, sr, &to, false))
 		return -ENOMEM;
-	if (tproxy2_hash_foreign_add(t, sr)) {
-		rhashtable_remove_fast(&t->by_sk, &sr->owner_node,
-				       tproxy2_sk_params);
+	if (rhashtable_insert_fast(&t->by_sk, &sr->owner_node,
+				   tproxy2_sk_params)) {
+		tproxy2_unplace(t, sr);
 		return -ENOMEM;
 	}
 	return 0;
@@ -1009,7 +1292,7 @@ int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 		goto out;
 	}
 
-	INIT_LIST_HEAD(&sr->cts);
+	init_llist_head(&sr->cts);
 	sr->sk = sk;
 	sr->proto = sk->sk_protocol;
 	sr->laddr = inet->inet_rcv_saddr;
@@ -1021,13 +1304,11 @@ int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport)
 	if (tproxy2_find_by_sk(t, sk)) {
 		err = -EEXIST;
 	} else if (sr->faddr && sr->fport && !sk->sk_reuse &&
-		   tproxy2_foreign_in_use(t, sr->proto, sr->faddr, sr->fport,
-					  NULL)) {
+		   tproxy2_port_in_use(t, sr->proto, sr->faddr, sr->fport)) {
 		err = -EADDRINUSE;
 	} else {
 		err = tproxy2_link(t, sr);
 		if (!err) {
-			list_add_tail(&sr->all, &tn->all);
 			WRITE_ONCE(tn->count, tn->count + 1);
 			sr = NULL;
 		}
@@ -1041,19 +1322,28 @@ out:
 }
 
 /* Remove the socket's sockref, if it has one; its conntracks go now, or
- * (@grace) after the grace time.
+ * (@grace) are left to their connection.  A socket without a sockref
+ * costs one lookup under RCU, and no lock.
  */
 static bool tproxy2_remove(struct tproxy2_net *tn, struct sock *sk, bool grace)
 {
+	struct llist_node *cts = NULL;
 	struct tproxy2_sockref *sr;
-	LIST_HEAD(cts);
+	struct tproxy2_tables *t;
+
+	rcu_read_lock();
+	t = rcu_dereference(tn->tables);
+	sr = t ? tproxy2_find_by_sk(t, sk) : NULL;
+	rcu_read_unlock();
+	if (!sr)
+		return false;
 
 	spin_lock_bh(&tn->lock);
 	sr = tproxy2_own(tn, sk);
 	if (sr)
-		tproxy2_unlink(tn, sr, &cts);
+		cts = tproxy2_unlink(tn, sr);
 	spin_unlock_bh(&tn->lock);
-	tproxy2_put_cts(&cts, grace);
+	tproxy2_put_cts(cts, grace);
 	return sr;
 }
 
@@ -1070,7 +1360,8 @@ int tproxy2_sockref_unassign(struct sock *sk)
  * old mapping on another CPU still reaches the receiver; the proxy forwards
  * it through the session.  Waiting for those (an RCU grace period) would
  * cost every new session milliseconds on SMP.  The session's own
- * conntracks are left alone.
+ * conntracks are left alone.  The flow's conntrack is looked for in the
+ * zones tproxied UDP flows were seen in.
  */
 static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 				__be32 faddr, __be16 fport)
@@ -1086,7 +1377,7 @@ static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 	struct nf_conntrack_tuple_hash *h;
 	struct nf_conn *ct;
 
-	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+	h = tproxy2_find_udp_flow(net, &tuple);
 	if (!h)
 		return;
 	ct = nf_ct_tuplehash_to_ctrack(h);
@@ -1098,10 +1389,11 @@ static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
-	struct tproxy2_sockref *sr;
 	__be32 raddr = 0, faddr = 0;
 	__be16 rport = 0, fport = 0;
-	LIST_HEAD(cts);
+	struct llist_node *cts = NULL;
+	struct tproxy2_sockref *sr;
+	struct tproxy2_place to;
 	int err = 0;
 
 	spin_lock_bh(&tn->lock);
@@ -1113,9 +1405,13 @@ int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 	else if (flags == sr->flags)
 		sr = NULL;	/* the mode it has: its connections stay */
 	if (!err && sr) {
+		tproxy2_place_of(sr, &to);
+		to.flags = flags;
+		err = tproxy2_place(tproxy2_tables(tn), sr, &to, true);
+	}
+	if (!err && sr) {
 		/* a new mode: what the old one created goes */
-		list_splice_init(&sr->cts, &cts);
-		WRITE_ONCE(sr->flags, flags);
+		cts = llist_del_all(&sr->cts);
 		clear_bit(TPROXY2_USED_BIT, &sr->used);
 		if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
 			raddr = sr->raddr;
@@ -1125,7 +1421,7 @@ int tproxy2_sockref_set_flags(struct sock *sk, u32 flags)
 		}
 	}
 	spin_unlock_bh(&tn->lock);
-	tproxy2_put_cts(&cts, false);
+	tproxy2_put_cts(cts, false);
 	if (rport && faddr && fport)
 		tproxy2_udp_handoff(sock_net(sk), raddr, rport, faddr, fport);
 	return err;
@@ -1135,15 +1431,21 @@ int tproxy2_sockref_set_remote(struct sock *sk, __be32 raddr, __be16 rport)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct tproxy2_sockref *sr;
+	struct tproxy2_place to;
+	int err = -ENOENT;
 
 	spin_lock_bh(&tn->lock);
 	sr = tproxy2_own(tn, sk);
-	if (sr) {
-		WRITE_ONCE(sr->raddr, raddr);
-		WRITE_ONCE(sr->rport, rport);
+	if (sr && (sr->flags & ITP_ESTABLISHED) && !raddr) {
+		err = -EINVAL;	/* ESTABLISHED needs a peer */
+	} else if (sr) {
+		tproxy2_place_of(sr, &to);
+		to.raddr = raddr;
+		to.rport = rport;
+		err = tproxy2_place(tproxy2_tables(tn), sr, &to, true);
 	}
 	spin_unlock_bh(&tn->lock);
-	return sr ? 0 : -ENOENT;
+	return err;
 }
 
 int tproxy2_sockref_query(struct sock *sk, __be32 *addr, __be16 *port,
@@ -1172,87 +1474,97 @@ int tproxy2_sockref_query(struct sock *sk, __be32 *addr, __be16 *port,
 	return sr ? 0 : -ENOENT;
 }
 
-struct tproxy2_alloc {
-	unsigned long	*used;
-	__be32		faddr;
-	u8		proto;
-};
-
-/* Mark the ports of faddr that a conntrack uses, in either direction. */
-static int tproxy2_ct_ports(struct nf_conn *ct, void *data)
+/* Does a conntrack of the namespace's default zone connect faddr:port with
+ * the peer raddr:rport, in either direction?  A mapping of the two would
+ * clash with it.  Two lookups, whatever the size of the conntrack table.
+ */
+static bool tproxy2_peer_uses(struct net *net, u8 proto, __be32 faddr,
+			      __be16 port, __be32 raddr, __be16 rport)
 {
-	const struct tproxy2_alloc *a = data;
-	int dir;
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.dst.protonum	= proto,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	int i;
 
-	if (nf_ct_l3num(ct) != NFPROTO_IPV4 || nf_ct_protonum(ct) != a->proto)
-		return 0;
-	for (dir = 0; dir < IP_CT_DIR_MAX; dir++) {
-		const struct nf_conntrack_tuple *tp = &ct->tuplehash[dir].tuple;
-
-		if (tp->src.u3.ip == a->faddr)
-			__set_bit(ntohs(tp->src.u.all), a->used);
-		if (tp->dst.u3.ip == a->faddr)
-			__set_bit(ntohs(tp->dst.u.all), a->used);
+	for (i = 0; i < 2; i++) {
+		tuple.src.u3.ip = i ? raddr : faddr;
+		tuple.src.u.all = i ? rport : port;
+		tuple.dst.u3.ip = i ? faddr : raddr;
+		tuple.dst.u.all = i ? port : rport;
+		h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+		if (h) {
+			nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+			return true;
+		}
 	}
-	return 0;	/* keep it */
+	return false;
 }
 
+/* A foreign port is in use when a sockref of the namespace has it, or,
+ * for a sockref that knows its peer (TPROXY_CONNECT), when a conntrack
+ * connects it with that peer.  The ports of the local range are tried
+ * from a random one on, without our lock, and the first free one is
+ * taken under it if it is still free then.  The cost is the port range at
+ * worst; the conntrack table's size does not count.
+ */
 int tproxy2_sockref_alloc_port(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 	struct tproxy2_net *tn = tproxy2_pernet(net);
-	struct tproxy2_alloc a = {};
-	struct nf_ct_iter_data iter = { .net = net, .data = &a };
+	int low, high, range, i, err;
 	struct tproxy2_sockref *sr;
 	struct tproxy2_tables *t;
-	int low, high, range, i, err;
+	__be32 faddr, raddr;
+	struct tproxy2_place to;
+	__be16 rport;
 	u32 offset;
+	u8 proto;
 
 	spin_lock_bh(&tn->lock);
+	t = tproxy2_tables(tn);
 	sr = tproxy2_own(tn, sk);
 	err = !sr ? -ENOENT : (!sr->faddr || sr->fport) ? -EINVAL : 0;
 	if (!err) {
-		a.faddr = sr->faddr;
-		a.proto = sr->proto;
+		faddr = sr->faddr;
+		raddr = sr->raddr;
+		rport = sr->rport;
+		proto = sr->proto;
 	}
 	spin_unlock_bh(&tn->lock);
 	if (err)
 		return err;
 
-	a.used = bitmap_zalloc(1 << 16, GFP_KERNEL);
-	if (!a.used)
-		return -ENOMEM;
-	nf_ct_iterate_cleanup_net(tproxy2_ct_ports, &iter);
-
 	inet_get_local_port_range(net, &low, &high);
 	range = high - low + 1;
 	offset = get_random_u32_below(range);
 
-	spin_lock_bh(&tn->lock);
-	t = tproxy2_tables(tn);
-	sr = tproxy2_own(tn, sk);
-	/* the socket may have changed its sockref meanwhile */
-	err = !sr ? -ENOENT : (sr->faddr != a.faddr || sr->fport) ? -EINVAL :
-	      -EADDRNOTAVAIL;
+	err = -EADDRNOTAVAIL;
 	for (i = 0; err == -EADDRNOTAVAIL && i < range; i++) {
-		u16 port = low + (offset + i) % range;
+		__be16 port = htons(low + (offset + i) % range);
 
-		if (test_bit(port, a.used) ||
-		    tproxy2_foreign_in_use(t, a.proto, a.faddr, htons(port), sr))
+		if (i && i % 256 == 0)
+			cond_resched();
+		if (tproxy2_port_in_use(t, proto, faddr, port) ||
+		    (raddr && rport &&
+		     tproxy2_peer_uses(net, proto, faddr, port, raddr, rport)))
 			continue;
-		tproxy2_hash_foreign_del(t, sr);
-		WRITE_ONCE(sr->fport, htons(port));
-		if (tproxy2_hash_foreign_add(t, sr)) {
-			/* back where it was */
-			WRITE_ONCE(sr->fport, 0);
-			tproxy2_hash_foreign_add(t, sr);
-			err = -ENOMEM;
-		} else {
-			err = 0;
+
+		spin_lock_bh(&tn->lock);
+		sr = tproxy2_own(tn, sk);
+		/* the socket may have changed its sockref meanwhile */
+		if (!sr) {
+			err = -ENOENT;
+		} else if (sr->faddr != faddr || sr->fport) {
+			err = -EINVAL;
+		} else if (!tproxy2_port_in_use(t, proto, faddr, port)) {
+			tproxy2_place_of(sr, &to);
+			to.fport = port;
+			err = tproxy2_place(t, sr, &to, true);
 		}
+		spin_unlock_bh(&tn->lock);
 	}
-	spin_unlock_bh(&tn->lock);
-	bitmap_free(a.used);
 	return err;
 }
 
@@ -1268,7 +1580,7 @@ static struct nf_conn *tproxy2_accepted_ct(struct net *net,
 		.src.u.all	= a->key.lport,
 		.dst.u3.ip	= a->key.raddr,
 		.dst.u.all	= a->key.rport,
-		.dst.protonum	= IPPROTO_TCP,
+		.dst.protonum	= a->key.proto,
 	};
 	struct nf_conntrack_tuple_hash *h;
 	struct nf_conn *ct;
@@ -1296,6 +1608,50 @@ static bool tproxy2_accepted_unlink(struct tproxy2_net *tn,
 	return true;
 }
 
+/* What a walk of tn->accepted does with an entry and its conntrack (NULL
+ * if that is gone; a reference is held): returns whether it unlinked it.
+ */
+typedef bool (*tproxy2_accepted_fn)(struct tproxy2_net *tn,
+				    struct tproxy2_accepted *a,
+				    struct nf_conn *ct, void *data);
+
+/* Walk the entries of @proto (0: all) under RCU, a batch at a time.  The
+ * cost is the namespace's own redirected connections.
+ */
+static void tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
+				  tproxy2_accepted_fn fn, void *data)
+{
+	struct rhashtable_iter iter;
+	struct tproxy2_accepted *a;
+	unsigned int n = 0;
+	bool unlinked;
+
+	rhashtable_walk_enter(&tn->accepted, &iter);
+	rhashtable_walk_start(&iter);
+	while ((a = rhashtable_walk_next(&iter))) {
+		struct nf_conn *ct;
+
+		if (IS_ERR(a))
+			continue;	/* -EAGAIN: resized; some seen twice */
+		if (proto && a->key.proto != proto)
+			continue;
+		ct = tproxy2_accepted_ct(tn->net, a);
+		unlinked = fn(tn, a, ct, data);
+		if (ct)
+			nf_ct_put(ct);
+		/* not right after unlinking the current entry: the walk
+		 * would lose its place in the bucket
+		 */
+		if (++n % 256 == 0 && !unlinked) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
 /* A TCP socket whose connection was redirected to it (by the tproxy table
  * or a LISTEN sockref) is released: the connection goes on under
  * conntrack's own timeouts.  Called under RCU; no lock is taken.
@@ -1308,6 +1664,7 @@ static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
 		.lport	= inet->inet_sport,
 		.raddr	= inet->inet_daddr,
 		.rport	= inet->inet_dport,
+		.proto	= IPPROTO_TCP,
 	};
 	struct tproxy2_accepted *a;
 	struct nf_conn *ct;
@@ -1330,7 +1687,8 @@ out:
 
 /* A connected UDP socket closes: if its flow was tproxied (by the table,
  * or through a LISTEN sockref), the conntrack goes after the grace time.
- * Its reply direction is the socket's own view: local -> peer.
+ * Its reply direction is the socket's own view: local -> peer.  It is
+ * looked for in the zones tproxied UDP flows were seen in.
  */
 static void tproxy2_release_conn(struct sock *sk)
 {
@@ -1348,7 +1706,7 @@ static void tproxy2_release_conn(struct sock *sk)
 
 	if (!inet->inet_dport)
 		return;
-	h = nf_conntrack_find_get(sock_net(sk), &nf_ct_zone_dflt, &tuple);
+	h = tproxy2_find_udp_flow(sock_net(sk), &tuple);
 	if (!h)
 		return;
 	ct = nf_ct_tuplehash_to_ctrack(h);
@@ -1357,56 +1715,64 @@ static void tproxy2_release_conn(struct sock *sk)
 	nf_ct_put(ct);
 }
 
-/* A flow the tproxy table or a LISTEN sockref redirected to the receiver
- * that went, and that no session took over.
+/* Does a socket of the namespace take the datagrams of a redirected UDP
+ * flow?  A session socket connected to the peer, or a receiver.  Caller
+ * holds RCU.
  */
-static int tproxy2_sweep_ct(struct nf_conn *ct, void *data)
+static bool tproxy2_flow_taken(struct net *net, const struct tproxy2_accepted *a)
 {
-	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	const struct tproxy2_sweep *s = data;
+	const struct tproxy2_conn_key *k = &a->key;
+	struct sock *sk;
 
-	return nf_ct_l3num(ct) == NFPROTO_IPV4 &&
-	       nf_ct_protonum(ct) == IPPROTO_UDP &&
-	       test_bit(IPS_TPROXY_BIT, &ct->status) &&
-	       !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status) &&
-	       reply->src.u.udp.port == s->lport &&
-	       (!s->laddr || reply->src.u3.ip == s->laddr);
+	sk = __udp4_lib_lookup(net, k->raddr, k->rport, k->laddr, k->lport,
+			       a->dif, a->sdif, net->ipv4.udp_table, NULL);
+	return sk && !sock_flag(sk, SOCK_DEAD);
 }
 
-static void tproxy2_sweep_work(struct work_struct *work)
+/* The sweeper: a UDP flow whose datagrams no socket takes goes */
+static bool tproxy2_sweep_one(struct tproxy2_net *tn, struct tproxy2_accepted *a,
+			      struct nf_conn *ct, void *data)
 {
-	struct tproxy2_sweep *s = container_of(work, struct tproxy2_sweep, work);
-	struct nf_ct_iter_data iter = { .net = s->net, .data = s };
+	bool unlinked;
 
-	nf_ct_iterate_cleanup_net(tproxy2_sweep_ct, &iter);
-	put_net(s->net);
-	kfree(s);
+	if (ct && tproxy2_flow_taken(tn->net, a))
+		return false;
+	unlinked = tproxy2_accepted_unlink(tn, a);
+	if (unlinked && ct)
+		nf_ct_kill(ct);
+	return unlinked;
 }
 
-/* A UDP receiver (IP_RECVORIGADDRS, not connected) is released: the flows
- * mapped to it go, not after their conntrack timeout.  UDP has no closing
- * handshake to wait for.  Finding them takes a walk of the conntrack table,
- * so it is done later, in process context; one walk per receiver.
+/* A UDP receiver went: the flows redirected to local sockets (by the
+ * tproxy table, or a LISTEN sockref) whose datagrams no socket takes any
+ * more go now, not after their conntrack timeout.  UDP has no closing
+ * handshake to wait for.
  */
-static void tproxy2_release_receiver(struct sock *sk)
+static void tproxy2_sweeper_work(struct work_struct *work)
+{
+	struct tproxy2_net *tn = container_of(to_delayed_work(work),
+					      struct tproxy2_net, sweeper);
+
+	tproxy2_walk_accepted(tn, IPPROTO_UDP, tproxy2_sweep_one, NULL);
+	/* a receiver released meanwhile may not have left the socket table */
+	if (time_before(jiffies, READ_ONCE(tn->sweep_last) + TPROXY2_SWEEP_DELAY))
+		queue_delayed_work(tproxy2_wq, &tn->sweeper, TPROXY2_SWEEP_DELAY);
+}
+
+/* A UDP receiver (IP_RECVORIGADDRS, not connected) is released.  It is
+ * still in the socket table: the sweeper runs a moment later.  However
+ * many receivers close, it is queued once, and runs at most once per
+ * TPROXY2_SWEEP_DELAY; no memory is allocated.
+ */
+static void tproxy2_release_receiver(struct tproxy2_net *tn, struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
-	struct tproxy2_sweep *s;
 
-	if (inet->inet_dport || !inet->inet_num)
+	if (inet->inet_dport || !inet->inet_num ||
+	    !atomic_read(&tn->accepted.nelems))
 		return;
-	s = kmalloc(sizeof(*s), GFP_ATOMIC);
-	if (!s)
-		return;
-	s->net = maybe_get_net(sock_net(sk));
-	if (!s->net) {
-		kfree(s);
-		return;
-	}
-	s->laddr = inet->inet_rcv_saddr;
-	s->lport = inet->inet_sport;
-	INIT_WORK(&s->work, tproxy2_sweep_work);
-	queue_work(tproxy2_wq, &s->work);
+	WRITE_ONCE(tn->sweep_last, jiffies);
+	queue_delayed_work(tproxy2_wq, &tn->sweeper, TPROXY2_SWEEP_DELAY);
 }
 
 void tproxy2_sockref_release(struct sock *sk)
@@ -1422,7 +1788,7 @@ void tproxy2_sockref_release(struct sock *sk)
 		} else {
 			tproxy2_release_conn(sk);
 			if (inet_test_bit(ORIGADDRS, sk))
-				tproxy2_release_receiver(sk);
+				tproxy2_release_receiver(tn, sk);
 		}
 	}
 	/* the connection still has to close through the mapping */
@@ -1436,6 +1802,7 @@ enum tproxy2_sk_state {
 	TPROXY2_SK_GONE,	/* none, or in TIME_WAIT: released */
 	TPROXY2_SK_WAITING,	/* the handshake is not complete yet */
 	TPROXY2_SK_OPEN,	/* accepted, or in the accept queue */
+	TPROXY2_SK_FLOW,	/* a UDP flow: the sweeper's, unpinned */
 };
 
 /* Where is the socket of a redirected connection?  Caller holds RCU. */
@@ -1461,85 +1828,114 @@ static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
 	return state;
 }
 
-/* The redirected connections: those whose socket exists are pinned and
- * kept, the others (never accepted, or gone) unpinned and dropped.  Under
- * RCU, a batch at a time.  Returns whether one still waits for its socket.
+/* The keeper, for each redirected connection: one whose socket exists is
+ * pinned and kept, the others (never accepted, or gone) are unpinned and
+ * dropped.  @data: set when one still waits for its socket.
  */
-static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
+static bool tproxy2_keep_one(struct tproxy2_net *tn, struct tproxy2_accepted *a,
+			     struct nf_conn *ct, void *data)
 {
 	enum tproxy2_sk_state state;
-	struct rhashtable_iter iter;
-	struct tproxy2_accepted *a;
-	bool waiting = false, unlinked;
-	unsigned int n = 0;
+	bool *waiting = data;
+	bool unlinked = false;
 
-	rhashtable_walk_enter(&tn->accepted, &iter);
-	rhashtable_walk_start(&iter);
-	while ((a = rhashtable_walk_next(&iter))) {
-		struct nf_conn *ct;
-
-		if (IS_ERR(a))
-			continue;	/* -EAGAIN: resized; some seen twice */
-		ct = tproxy2_accepted_ct(tn->net, a);
-		state = ct ? tproxy2_socket_state(tn->net, a) : TPROXY2_SK_GONE;
-		/* no socket yet, the handshake still going: the SYN may have
-		 * been dropped at a full accept queue and be retransmitted
+	if (!ct)
+		state = TPROXY2_SK_GONE;
+	else if (a->key.proto != IPPROTO_TCP)
+		state = TPROXY2_SK_FLOW;
+	else
+		state = tproxy2_socket_state(tn->net, a);
+	/* no socket yet, the handshake still going: the SYN may have
+	 * been dropped at a full accept queue and be retransmitted
+	 */
+	if (state == TPROXY2_SK_GONE && ct &&
+	    READ_ONCE(ct->proto.tcp.state) < TCP_CONNTRACK_ESTABLISHED)
+		state = TPROXY2_SK_WAITING;
+	switch (state) {
+	case TPROXY2_SK_OPEN:
+		/* A release that unlinked it meanwhile unpins, or we see it
+		 * unlinked and do.  A refresh that tested the bit just before
+		 * the pin may write its own timeout: a run soon sets it right.
 		 */
-		if (state == TPROXY2_SK_GONE && ct &&
-		    READ_ONCE(ct->proto.tcp.state) < TCP_CONNTRACK_ESTABLISHED)
-			state = TPROXY2_SK_WAITING;
-		unlinked = false;
-		switch (state) {
-		case TPROXY2_SK_OPEN:
-			/* A release that unlinked it meanwhile unpins, or we
-			 * see it unlinked and do.  A refresh that tested the
-			 * bit just before the pin may write its own timeout:
-			 * a run soon sets it right.
-			 */
-			if (tproxy2_ct_pin_confirmed(ct)) {
-				waiting = true;
-				if (rhashtable_lookup(&tn->accepted, &a->key,
-						      tproxy2_accepted_params) != a)
-					tproxy2_ct_unpin(ct);
-			}
-			break;
-		case TPROXY2_SK_WAITING:
-			waiting = true;
-			break;
-		case TPROXY2_SK_GONE:
-			unlinked = tproxy2_accepted_unlink(tn, a);
-			if (unlinked && ct)
+		if (tproxy2_ct_pin_confirmed(ct)) {
+			*waiting = true;
+			if (rhashtable_lookup(&tn->accepted, &a->key,
+					      tproxy2_accepted_params) != a)
 				tproxy2_ct_unpin(ct);
-			break;
 		}
-		if (ct)
-			nf_ct_put(ct);
-		/* not right after unlinking the current entry: the walk
-		 * would lose its place in the bucket
-		 */
-		if (++n % 256 == 0 && !unlinked) {
-			rhashtable_walk_stop(&iter);
-			cond_resched();
-			rhashtable_walk_start(&iter);
-		}
+		break;
+	case TPROXY2_SK_WAITING:
+		*waiting = true;
+		break;
+	case TPROXY2_SK_FLOW:
+		break;
+	case TPROXY2_SK_GONE:
+		unlinked = tproxy2_accepted_unlink(tn, a);
+		if (unlinked && ct)
+			tproxy2_ct_unpin(ct);
+		break;
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
+	return unlinked;
+}
+
+/* Returns whether a redirected connection still waits for its socket */
+static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
+{
+	bool waiting = false;
+
+	tproxy2_walk_accepted(tn, 0, tproxy2_keep_one, &waiting);
 	return waiting;
 }
 
-/* Every TPROXY2_KEEP_PERIOD while there are tproxied TCP connections or
+/* The keeper: the conntracks @sr owns are kept pinned, and the references
+ * to deleted ones go.  The packet path may add to the list meanwhile: it
+ * takes no lock, and the list is taken whole.  Returns whether any are
+ * left.
+ */
+static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
+{
+	struct llist_node *first = NULL, *last = NULL;
+	struct tproxy2_ct *tc, *tmp;
+	struct llist_node *cts;
+
+	spin_lock_bh(&tn->lock);
+	if (sr->dead) {
+		spin_unlock_bh(&tn->lock);
+		return false;
+	}
+	cts = llist_del_all(&sr->cts);
+	llist_for_each_entry_safe(tc, tmp, cts, node) {
+		if (tproxy2_ct_gone(tc->ct)) {
+			nf_ct_put(tc->ct);
+			kmem_cache_free(tproxy2_ct_cache, tc);
+			continue;
+		}
+		tproxy2_ct_keep(tc->ct);
+		tc->node.next = first;
+		first = &tc->node;
+		if (!last)
+			last = first;
+	}
+	/* not dead: that is set under the lock */
+	if (first)
+		llist_add_batch(first, last, &sr->cts);
+	spin_unlock_bh(&tn->lock);
+	return first;
+}
+
+/* Every TPROXY2_KEEP_PERIOD while there are tproxied connections or
  * owned conntracks, and within TPROXY2_SETTLE of a new redirected one: pins
  * are set and moved on, and the references to deleted owned conntracks go.
- * The cost is the namespace's own tproxied connections.
+ * The cost is the namespace's own tproxied connections and sockrefs.
  */
 static void tproxy2_keeper_work(struct work_struct *work)
 {
 	struct tproxy2_net *tn = container_of(to_delayed_work(work),
 					      struct tproxy2_net, keeper);
-	struct tproxy2_ct *tc, *ttmp;
+	struct rhashtable_iter iter;
 	struct tproxy2_sockref *sr;
-	LIST_HEAD(gone_owned);
+	struct tproxy2_tables *t;
+	unsigned int n = 0;
 	bool more;
 
 	/* A connection redirected from now on asks for another run: its
@@ -1563,72 +1959,171 @@ static void tproxy2_keeper_work(struct work_struct *work)
 		return;
 	}
 	WRITE_ONCE(tn->owned_next, jiffies + TPROXY2_KEEP_PERIOD);
-	spin_lock_bh(&tn->lock);
 	more = atomic_read(&tn->accepted.nelems);
-	list_for_each_entry(sr, &tn->all, all) {
-		list_for_each_entry_safe(tc, ttmp, &sr->cts, list) {
-			if (tproxy2_ct_gone(tc->ct))
-				list_move(&tc->list, &gone_owned);
-			else
-				tproxy2_ct_keep(tc->ct);
+	/* once set, the tables go only after the keeper is cancelled */
+	t = rcu_dereference_check(tn->tables, true);
+	if (t) {
+		rhashtable_walk_enter(&t->by_sk, &iter);
+		rhashtable_walk_start(&iter);
+		while ((sr = rhashtable_walk_next(&iter))) {
+			if (IS_ERR(sr))
+				continue;
+			more |= tproxy2_keep_owned(tn, sr);
+			if (++n % 256 == 0) {
+				rhashtable_walk_stop(&iter);
+				cond_resched();
+				rhashtable_walk_start(&iter);
+			}
 		}
-		more |= !list_empty(&sr->cts);
+		rhashtable_walk_stop(&iter);
+		rhashtable_walk_exit(&iter);
 	}
 	if (more)
 		tproxy2_keeper_start(tn);
-	spin_unlock_bh(&tn->lock);
-
-	list_for_each_entry_safe(tc, ttmp, &gone_owned, list) {
-		nf_ct_put(tc->ct);
-		kfree(tc);
-	}
 }
 
 /* ---- /proc/net/tproxy: proto local foreign remote flags ---- */
 
-static int tproxy2_proc_show(struct seq_file *seq, void *v)
+/* An open file walks by_sk once, under RCU, resuming where the last read
+ * left off: no lock of ours is taken.  Sockrefs come and go meanwhile: one
+ * that comes may be missed, one that goes is skipped; if the table is
+ * resized between two reads, the walk starts over in the new one and the
+ * lines already read come again.
+ */
+struct tproxy2_proc_iter {
+	struct net		*net;
+	struct tproxy2_tables	*t;
+	struct rhashtable_iter	iter;
+};
+
+static struct tproxy2_sockref *tproxy2_proc_next_sr(struct tproxy2_proc_iter *pi)
 {
-	struct tproxy2_net *tn = tproxy2_pernet(seq_file_single_net(seq));
 	struct tproxy2_sockref *sr;
 
-	spin_lock_bh(&tn->lock);
-	list_for_each_entry(sr, &tn->all, all) {
-		/* alive: it is released only under tn->lock */
-		const struct inet_sock *inet = inet_sk(sr->sk);
-		__be32 laddr = inet->inet_rcv_saddr ?: inet->inet_saddr;
-		u32 flags = sr->flags;
+	do {
+		sr = rhashtable_walk_next(&pi->iter);
+	} while (IS_ERR(sr) || (sr && READ_ONCE(sr->dead)));
+	return sr;
+}
 
-		if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
-			flags |= ITP_APPLIED;
-		seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
-			   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
-			   &laddr, ntohs(sr->lport),
-			   &sr->faddr, ntohs(sr->fport),
-			   &sr->raddr, ntohs(sr->rport), flags);
+static void *tproxy2_proc_start(struct seq_file *seq, loff_t *pos)
+{
+	struct tproxy2_proc_iter *pi = seq->private;
+	struct tproxy2_sockref *sr;
+
+	if (!pi->t) {
+		/* the namespace's first sockref comes after the open */
+		pi->t = rcu_access_pointer(tproxy2_pernet(pi->net)->tables);
+		if (!pi->t)
+			return NULL;
+		rhashtable_walk_enter(&pi->t->by_sk, &pi->iter);
+	} else if (!*pos) {
+		/* read again from the start */
+		rhashtable_walk_exit(&pi->iter);
+		rhashtable_walk_enter(&pi->t->by_sk, &pi->iter);
 	}
-	spin_unlock_bh(&tn->lock);
+	rhashtable_walk_start(&pi->iter);
+	/* the one the last read did not show, if it is still there */
+	sr = rhashtable_walk_peek(&pi->iter);
+	if (IS_ERR(sr) || (sr && READ_ONCE(sr->dead)))
+		sr = tproxy2_proc_next_sr(pi);
+	return sr;
+}
+
+static void *tproxy2_proc_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return tproxy2_proc_next_sr(seq->private);
+}
+
+static void tproxy2_proc_stop(struct seq_file *seq, void *v)
+{
+	struct tproxy2_proc_iter *pi = seq->private;
+
+	if (pi->t)
+		rhashtable_walk_stop(&pi->iter);
+}
+
+/* Under RCU: the socket's memory stays a socket for as long (TCP sockets
+ * are SLAB_TYPESAFE_BY_RCU, a bound UDP socket is SOCK_RCU_FREE), and the
+ * sockref goes before it.
+ */
+static int tproxy2_proc_show(struct seq_file *seq, void *v)
+{
+	const struct tproxy2_sockref *sr = v;
+	const struct inet_sock *inet = inet_sk(sr->sk);
+	__be32 laddr = READ_ONCE(inet->inet_rcv_saddr) ?:
+		       READ_ONCE(inet->inet_saddr);
+	u32 flags = READ_ONCE(sr->flags);
+
+	if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+		flags |= ITP_APPLIED;
+	seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
+		   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
+		   &laddr, ntohs(sr->lport),
+		   &sr->faddr, ntohs(READ_ONCE(sr->fport)),
+		   &sr->raddr, ntohs(READ_ONCE(sr->rport)), flags);
 	return 0;
 }
+
+static const struct seq_operations tproxy2_proc_seq_ops = {
+	.start	= tproxy2_proc_start,
+	.next	= tproxy2_proc_next,
+	.stop	= tproxy2_proc_stop,
+	.show	= tproxy2_proc_show,
+};
+
+static int tproxy2_proc_open(struct inode *inode, struct file *file)
+{
+	struct tproxy2_proc_iter *pi;
+
+	pi = __seq_open_private(file, &tproxy2_proc_seq_ops, sizeof(*pi));
+	if (!pi)
+		return -ENOMEM;
+	/* as proc_net's own files: the open file holds the namespace */
+	pi->net = maybe_get_net(pde_data(inode));
+	if (!pi->net) {
+		seq_release_private(inode, file);
+		return -ENXIO;
+	}
+	return 0;
+}
+
+static int tproxy2_proc_release(struct inode *inode, struct file *file)
+{
+	struct tproxy2_proc_iter *pi = ((struct seq_file *)file->private_data)->private;
+
+	if (pi->t)
+		rhashtable_walk_exit(&pi->iter);
+	put_net(pi->net);
+	return seq_release_private(inode, file);
+}
+
+static const struct proc_ops tproxy2_proc_ops = {
+	.proc_open	= tproxy2_proc_open,
+	.proc_read_iter	= seq_read_iter,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tproxy2_proc_release,
+};
 
 /* ---- namespaces ---- */
 
 static int __net_init tproxy2_net_init(struct net *net)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
-
 	int err;
 
 	spin_lock_init(&tn->lock);
 	mutex_init(&tn->setup);
-	INIT_LIST_HEAD(&tn->all);
 	INIT_DELAYED_WORK(&tn->keeper, tproxy2_keeper_work);
+	INIT_DELAYED_WORK(&tn->sweeper, tproxy2_sweeper_work);
 	tn->net = net;
 	tn->owned_next = jiffies;
 	err = rhashtable_init(&tn->accepted, &tproxy2_accepted_params);
 	if (err)
 		return err;
-	if (!proc_create_net_single("tproxy", 0444, net->proc_net,
-				    tproxy2_proc_show, NULL)) {
+	if (!proc_create_data("tproxy", 0444, net->proc_net, &tproxy2_proc_ops,
+			      net)) {
 		rhashtable_destroy(&tn->accepted);
 		return -ENOMEM;
 	}
@@ -1640,6 +2135,15 @@ static void tproxy2_accepted_free(void *ptr, void *arg)
 	kfree(ptr);
 }
 
+/* At the namespace's exit */
+static bool tproxy2_unpin_one(struct tproxy2_net *tn, struct tproxy2_accepted *a,
+			      struct nf_conn *ct, void *data)
+{
+	if (ct)
+		tproxy2_ct_unpin(ct);
+	return false;
+}
+
 /* The namespace's packet path is gone: nothing pins any more.  A kernel
  * socket of the namespace may still be released later: it finds the
  * namespace no longer tproxied.  On module unload the namespace lives on,
@@ -1647,32 +2151,18 @@ static void tproxy2_accepted_free(void *ptr, void *arg)
  */
 static void tproxy2_accepted_fini(struct tproxy2_net *tn)
 {
-	struct rhashtable_iter iter;
-	struct tproxy2_accepted *a;
-
 	cancel_delayed_work_sync(&tn->keeper);
-	if (READ_ONCE(tn->tproxied)) {
-		WRITE_ONCE(tn->tproxied, false);
-		synchronize_rcu();
-	}
-	rhashtable_walk_enter(&tn->accepted, &iter);
-	rhashtable_walk_start(&iter);
-	while ((a = rhashtable_walk_next(&iter))) {
-		struct nf_conn *ct;
-
-		if (IS_ERR(a))
-			continue;
-		ct = tproxy2_accepted_ct(tn->net, a);
-		if (ct) {
-			tproxy2_ct_unpin(ct);
-			nf_ct_put(ct);
-		}
-	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
+	cancel_delayed_work_sync(&tn->sweeper);
+	tproxy2_walk_accepted(tn, IPPROTO_TCP, tproxy2_unpin_one, NULL);
 	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
 }
 
+/* Nothing new from here on: the packet path goes, and a socket released
+ * from now on (a kernel socket; a user socket holds the namespace) finds no
+ * sockref and nothing tproxied.  The namespace's exit waits for an RCU
+ * grace period before the exit methods: the lookups and the releases that
+ * started before are done by then.
+ */
 static void __net_exit tproxy2_net_pre_exit(struct net *net)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
@@ -1680,14 +2170,24 @@ static void __net_exit tproxy2_net_pre_exit(struct net *net)
 	if (tn->ops)
 		tproxy2_unregister_lookups(net, tn->ops,
 					   ARRAY_SIZE(tproxy2_nat_ops));
+	WRITE_ONCE(tn->tproxied, false);
+	WRITE_ONCE(tn->count, 0);
+}
+
+/* A sockref left at the namespace's exit; no reader is left. */
+static void tproxy2_sockref_free(void *ptr, void *arg)
+{
+	struct tproxy2_sockref *sr = ptr;
+
+	tproxy2_unplace(arg, sr);
+	tproxy2_put_cts(llist_del_all(&sr->cts), false);
+	kmem_cache_free(tproxy2_sockref_cache, sr);
 }
 
 static void __net_exit tproxy2_net_exit(struct net *net)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
-	struct tproxy2_sockref *sr, *tmp;
 	struct tproxy2_tables *t;
-	LIST_HEAD(cts);
 
 	remove_proc_entry("tproxy", net->proc_net);
 	tproxy2_accepted_fini(tn);
@@ -1696,19 +2196,13 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 		return;
 
 	/* Only kernel sockets, which hold no namespace reference, can still
-	 * have sockrefs here; on module unload, any socket can.
+	 * have sockrefs here; on module unload, any socket can.  No reader
+	 * is left (pre_exit).
 	 */
-	spin_lock_bh(&tn->lock);
-	list_for_each_entry_safe(sr, tmp, &tn->all, all)
-		tproxy2_unlink(tn, sr, &cts);
-	spin_unlock_bh(&tn->lock);
-	tproxy2_put_cts(&cts, false);
-
 	RCU_INIT_POINTER(tn->tables, NULL);
+	rhashtable_free_and_destroy(&t->by_sk, tproxy2_sockref_free, t);
+	rhashtable_destroy(&t->by_foreign);	/* empty by now */
 	nf_ct_netns_put(net, NFPROTO_IPV4);
-	/* the NAT lookups went in pre_exit; readers are gone */
-	synchronize_rcu();
-	tproxy2_tables_destroy(t);
 	kfree(t);
 	kfree(tn->ops);
 	tn->ops = NULL;
@@ -1724,35 +2218,37 @@ static struct pernet_operations tproxy2_net_ops = {
 
 int __init tproxy2_sockref_init(void)
 {
-	int err;
+	int err = -ENOMEM;
 
 	/* a sockref is to cost at most 128 bytes (make bench, P6) */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
 		     sizeof(struct tproxy2_sockref) > 128);
-	/* by_foreign's key is the two together */
-	BUILD_BUG_ON(offsetof(struct tproxy2_sockref, fport) !=
-		     offsetof(struct tproxy2_sockref, faddr) + sizeof(__be32));
 	tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
 	if (!tproxy2_wq)
 		return -ENOMEM;
 	tproxy2_sockref_cache = KMEM_CACHE(tproxy2_sockref, SLAB_ACCOUNT);
-	if (!tproxy2_sockref_cache) {
-		destroy_workqueue(tproxy2_wq);
-		return -ENOMEM;
-	}
+	if (!tproxy2_sockref_cache)
+		goto err_wq;
+	tproxy2_ct_cache = KMEM_CACHE(tproxy2_ct, 0);
+	if (!tproxy2_ct_cache)
+		goto err_sockref;
 
 	err = register_pernet_subsys(&tproxy2_net_ops);
-	if (err) {
-		kmem_cache_destroy(tproxy2_sockref_cache);
-		destroy_workqueue(tproxy2_wq);
-	}
+	if (!err)
+		return 0;
+	kmem_cache_destroy(tproxy2_ct_cache);
+err_sockref:
+	kmem_cache_destroy(tproxy2_sockref_cache);
+err_wq:
+	destroy_workqueue(tproxy2_wq);
 	return err;
 }
 
 void tproxy2_sockref_fini(void)
 {
-	unregister_pernet_subsys(&tproxy2_net_ops);	/* and the keepers */
-	destroy_workqueue(tproxy2_wq);	/* the sweeps; they hold their net */
-	rcu_barrier();	/* the sockrefs' kfree_rcu */
+	unregister_pernet_subsys(&tproxy2_net_ops);	/* and their works */
+	destroy_workqueue(tproxy2_wq);
+	/* kmem_cache_destroy() waits for the sockrefs' kfree_rcu() itself */
+	kmem_cache_destroy(tproxy2_ct_cache);
 	kmem_cache_destroy(tproxy2_sockref_cache);
 }
