@@ -53,12 +53,14 @@ $(UML)/linux: $(UML)/.config $(B)/.assembled
 	@touch $@
 
 TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
+# the IP_TPROXY calls, shared by the relay, the test programs and the bench
+ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h
 
 userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench
 
-$(BIN)/tproxy-relay: tools/tproxy-relay.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
+$(BIN)/tproxy-relay: tools/tproxy-relay.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -Itools -o $@ $< tools/tproxy2-sockopt.c
 
 $(BIN)/tproxy-conntrack: tools/tproxy-conntrack.c | $(B)/.deps
 	@mkdir -p $(BIN)
@@ -68,9 +70,9 @@ $(XTLIBDIR)/libipt_%.so: extensions/libipt_%.c include/uapi/linux/netfilter_ipv4
 	@mkdir -p $(XTLIBDIR)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -fPIC -shared -o $@ $< -lxtables
 
-$(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h | $(B)/.deps
+$(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $< tests/src/tpt.c -lpthread
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -Itools -o $@ $< tests/src/tpt.c tools/tproxy2-sockopt.c -lpthread
 
 check: all
 	@scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
@@ -101,7 +103,8 @@ install: userspace $(B)/man/iptables-tproxy2.8
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 man/ip_tproxy.7 $(DESTDIR)$(PREFIX)/share/man/man7/
-	install -m 644 man/tproxy-relay.8 $(B)/man/iptables-tproxy2.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/tproxy-relay.8 man/tproxy-conntrack.8 $(B)/man/iptables-tproxy2.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
 
 # A long IP_TPROXY fuzzing run: make fuzz DURATION=600
 DURATION	?= 600
@@ -121,9 +124,9 @@ $(BENCH_UML)/.config: $(B)/bench-base.config kernel/bench.config $(PATCHES) scri
 $(BENCH_UML)/linux: $(BENCH_UML)/.config $(B)/.assembled
 	$(MAKE) -s -C $(KSRC) ARCH=um O=$(BENCH_UML) -j$(JOBS) linux
 	@touch $@
-$(BIN)/tpt-bench: tests/bench/tpt-bench.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
+$(BIN)/tpt-bench: tests/bench/tpt-bench.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -Itools -o $@ $< tools/tproxy2-sockopt.c
 bench: $(BENCH_UML)/linux userspace $(BIN)/tpt-bench
 	@scripts/bench.sh $(TOP) $(BENCH_UML)/linux $(B)/bench
 

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tproxy2-sockopt.h"
+
 #define BUFSZ	16384
 #define UDP_HASH	1024
 #define LISTEN_BACKLOG	65535	/* the kernel caps it at net.core.somaxconn */
@@ -101,26 +103,6 @@ static void logmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
-{
-	char ip[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-	snprintf(buf, len, "%s:%u", ip, ntohs(sin->sin_port));
-	return buf;
-}
-
-static int tproxy_op(int fd, unsigned int op, unsigned int value, struct in_addr addr)
-{
-	struct in_tproxy itp = { .op = op };
-
-	if (op == TPROXY_FLAGS || op == TPROXY_VERSION)
-		itp.v.flags = value;
-	else
-		itp.v.addr.faddr = addr;
-	return setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp));
-}
-
 /* Refuse to start where the kernel or the capabilities are missing. */
 static int check_kernel(void)
 {
@@ -129,13 +111,13 @@ static int check_kernel(void)
 	struct in_addr none = { 0 };
 	int err = 0;
 
-	if (tproxy_op(fd, TPROXY_VERSION, TPROXY_FULLVERSION, none) < 0) {
+	if (itp_set_version(fd, TPROXY_FULLVERSION) < 0) {
 		fprintf(stderr, "tproxy-relay: this kernel has no TPROXY 2.0 "
 			"(IP_TPROXY VERSION: %s); it needs CONFIG_IP_NF_TPROXY2\n",
 			strerror(errno));
 		err = -1;
 	} else if (bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0 ||
-		   tproxy_op(fd, TPROXY_ASSIGN, 0, none) < 0) {
+		   itp_assign(fd, none, 0) < 0) {
 		if (errno == EPERM)
 			fprintf(stderr, "tproxy-relay: IP_TPROXY needs CAP_NET_ADMIN "
 				"in this network namespace\n");
@@ -218,7 +200,6 @@ static void accept_one(int ep, int lfd, const struct sockaddr_in *bindaddr)
 {
 	struct sockaddr_in client, orig;
 	socklen_t cl = sizeof(client), ol = sizeof(orig);
-	char a[32], b[32];
 	struct conn *c;
 	struct end *ends;
 	int cfd, sfd;
@@ -236,10 +217,10 @@ static void accept_one(int ep, int lfd, const struct sockaddr_in *bindaddr)
 	/* Squid's sequence: bind, ASSIGN(client ip, any port), CONNECT, connect */
 	sfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (bind(sfd, (const struct sockaddr *)bindaddr, sizeof(*bindaddr)) < 0 ||
-	    tproxy_op(sfd, TPROXY_ASSIGN, 0, client.sin_addr) < 0 ||
-	    tproxy_op(sfd, TPROXY_FLAGS, ITP_CONNECT, client.sin_addr) < 0) {
+	    itp_assign(sfd, client.sin_addr, 0) < 0 ||
+	    itp_set_flags(sfd, ITP_CONNECT) < 0) {
 		fprintf(stderr, "tproxy-relay: foreign address %s: %s\n",
-			fmt_addr(&client, a, sizeof(a)), strerror(errno));
+			itp_fmt_addr(&client), strerror(errno));
 		close(sfd);
 		close(cfd);
 		return;
@@ -249,7 +230,7 @@ static void accept_one(int ep, int lfd, const struct sockaddr_in *bindaddr)
 	if (connect(sfd, (struct sockaddr *)&orig, sizeof(orig)) < 0 &&
 	    errno != EINPROGRESS) {
 		fprintf(stderr, "tproxy-relay: connect %s: %s\n",
-			fmt_addr(&orig, a, sizeof(a)), strerror(errno));
+			itp_fmt_addr(&orig), strerror(errno));
 		close(sfd);
 		close(cfd);
 		return;
@@ -272,7 +253,7 @@ static void accept_one(int ep, int lfd, const struct sockaddr_in *bindaddr)
 	nconns++;
 	nactive++;
 	logmsg("tproxy-relay: %s -> %s, from the client's address\n",
-	       fmt_addr(&client, a, sizeof(a)), fmt_addr(&orig, b, sizeof(b)));
+	       itp_fmt_addr(&client), itp_fmt_addr(&orig));
 }
 
 static void service(int ep, struct end *e)
@@ -329,15 +310,6 @@ static struct udp_sess **udp_find(const struct sockaddr_in *client,
 	return pp;
 }
 
-static int tproxy_addr(int fd, unsigned int op, const struct sockaddr_in *sin)
-{
-	struct in_tproxy itp = { .op = op };
-
-	itp.v.addr.faddr = sin->sin_addr;
-	itp.v.addr.fport = sin->sin_port;
-	return setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp));
-}
-
 /* The client's side of a session takes the flow over from the receiver,
  * in Zorp's sequence.  What it sends leaves from orig.
  */
@@ -357,11 +329,11 @@ static int udp_client_side(const struct sockaddr_in *client,
 	 */
 	if (bind(fd, (const struct sockaddr *)&local, sizeof(local)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    tproxy_addr(fd, TPROXY_ASSIGN, orig) < 0 ||
+	    itp_assign(fd, orig->sin_addr, orig->sin_port) < 0 ||
 	    connect(fd, (const struct sockaddr *)client, sizeof(*client)) < 0 ||
 	    getsockopt(fd, SOL_IP, IP_TPROXY, &itp, &l) < 0 ||
-	    tproxy_addr(fd, TPROXY_CONNECT, client) < 0 ||
-	    tproxy_op(fd, TPROXY_FLAGS, ITP_ESTABLISHED, client->sin_addr) < 0) {
+	    itp_connect(fd, client->sin_addr, client->sin_port) < 0 ||
+	    itp_set_flags(fd, ITP_ESTABLISHED) < 0) {
 		int err = errno;
 
 		close(fd);
@@ -382,8 +354,8 @@ static int udp_server_side(const struct sockaddr_in *client,
 		return -1;
 	if (bind(fd, (const struct sockaddr *)bindaddr, sizeof(*bindaddr)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    tproxy_addr(fd, TPROXY_ASSIGN, client) < 0 ||
-	    tproxy_op(fd, TPROXY_FLAGS, ITP_CONNECT, client->sin_addr) < 0 ||
+	    itp_assign(fd, client->sin_addr, client->sin_port) < 0 ||
+	    itp_set_flags(fd, ITP_CONNECT) < 0 ||
 	    connect(fd, (const struct sockaddr *)orig, sizeof(*orig)) < 0) {
 		int err = errno;
 
@@ -414,7 +386,6 @@ static struct udp_sess *udp_open(int ep, const struct sockaddr_in *client,
 				 const struct sockaddr_in *bindaddr)
 {
 	struct udp_sess *u = calloc(1, sizeof(*u));
-	char a[32], b[32];
 
 	u->client = *client;
 	u->orig = *orig;
@@ -422,7 +393,7 @@ static struct udp_sess *udp_open(int ep, const struct sockaddr_in *client,
 	u->sfd = u->cfd < 0 ? -1 : udp_server_side(client, orig, bindaddr);
 	if (u->sfd < 0) {
 		fprintf(stderr, "tproxy-relay: udp session %s -> %s: %s\n",
-			fmt_addr(client, a, sizeof(a)), fmt_addr(orig, b, sizeof(b)),
+			itp_fmt_addr(client), itp_fmt_addr(orig),
 			strerror(errno));
 		if (u->cfd >= 0)
 			close(u->cfd);
@@ -441,7 +412,7 @@ static struct udp_sess *udp_open(int ep, const struct sockaddr_in *client,
 	nsessions++;
 	nsessions_active++;
 	logmsg("tproxy-relay: udp %s -> %s, from the client's address\n",
-	       fmt_addr(client, a, sizeof(a)), fmt_addr(orig, b, sizeof(b)));
+	       itp_fmt_addr(client), itp_fmt_addr(orig));
 	return u;
 }
 
@@ -452,7 +423,7 @@ static void udp_receive(int ep, int fd, const struct sockaddr_in *local,
 			const struct sockaddr_in *bindaddr)
 {
 	static char buf[65536];
-	char cbuf[CMSG_SPACE(sizeof(struct in_origaddrs))];
+	char cbuf[ITP_ORIGADDRS_SPACE];
 
 	/* a few at a time: the sessions' own traffic is served in between */
 	for (int k = 0; k < 16; k++) {
@@ -463,23 +434,19 @@ static void udp_receive(int ep, int fd, const struct sockaddr_in *local,
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 		};
+		const struct in_origaddrs *got;
 		struct in_origaddrs oa;
 		struct udp_sess **pp, *u;
-		struct cmsghdr *cm;
-		bool have = false;
 		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 
 		if (n < 0)
 			return;
-		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-			if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_ORIGADDRS) {
-				memcpy(&oa, CMSG_DATA(cm), sizeof(oa));
-				have = true;
-			}
-		if (!have) {
+		got = itp_origaddrs(&msg);
+		if (!got) {
 			fprintf(stderr, "tproxy-relay: a datagram without IP_ORIGADDRS\n");
 			continue;
 		}
+		oa = *got;
 		src.sin_family = AF_INET;
 		src.sin_addr = oa.ioa_srcaddr;
 		src.sin_port = oa.ioa_srcport;
@@ -541,7 +508,6 @@ static int udp_receiver(const struct sockaddr_in *laddr,
 {
 	struct sockaddr_in local = *laddr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1;
-	char a[32];
 
 	if (foreign)
 		local.sin_port = 0;
@@ -557,11 +523,10 @@ static int udp_receiver(const struct sockaddr_in *laddr,
 	}
 	/* the sessions will share the foreign address */
 	if (foreign && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-			tproxy_addr(fd, TPROXY_ASSIGN, foreign) < 0 ||
-			tproxy_op(fd, TPROXY_FLAGS, ITP_LISTEN | ITP_UNIDIR,
-				  foreign->sin_addr) < 0)) {
+			itp_assign(fd, foreign->sin_addr, foreign->sin_port) < 0 ||
+			itp_set_flags(fd, ITP_LISTEN | ITP_UNIDIR) < 0)) {
 		fprintf(stderr, "tproxy-relay: udp receiver for %s: %s\n",
-			fmt_addr(foreign, a, sizeof(a)), strerror(errno));
+			itp_fmt_addr(foreign), strerror(errno));
 		return -1;
 	}
 	return fd;
@@ -616,7 +581,6 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int opt, lfd, sfd, tfd, ep, one = 1, udp_port = -1;
 	bool running = true, use_foreign = false;
-	char *colon;
 
 	while ((opt = getopt_long(argc, argv, "p:u:F:t:l:b:vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -631,15 +595,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'F':
-			colon = strchr(optarg, ':');
-			if (colon)
-				*colon = 0;
-			if (!colon || inet_pton(AF_INET, optarg, &foreign.sin_addr) != 1 ||
-			    atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+			if (itp_parse_addr(optarg, &foreign, -1) || !strchr(optarg, ':') ||
+			    atoi(strchr(optarg, ':') + 1) <= 0 ||
+			    atoi(strchr(optarg, ':') + 1) > 65535) {
 				fprintf(stderr, "tproxy-relay: --udp-foreign wants ADDR:PORT\n");
 				return 2;
 			}
-			foreign.sin_port = htons(atoi(colon + 1));
 			use_foreign = true;
 			break;
 		case 't':
@@ -717,10 +678,9 @@ int main(int argc, char **argv)
 	if (uend.fd >= 0)
 		fprintf(stderr, "tproxy-relay: receiving udp on port %d\n", udp_port);
 	if (fend.fd >= 0) {
-		char a[32];
 
 		fprintf(stderr, "tproxy-relay: receiving udp for %s\n",
-			fmt_addr(&foreign, a, sizeof(a)));
+			itp_fmt_addr(&foreign));
 	}
 
 	while (running) {

@@ -21,8 +21,10 @@
  *                                    "ready", then wait
  *   tpt-bench alloc N FOREIGN        N times socket, bind, ASSIGN(FOREIGN,
  *                                    0), ALLOC, close: "us_per_op=N"
- *   tpt-bench closeplain N           N bound UDP sockets without sockrefs;
- *                                    the time to close one: "us_per_close=N"
+ *   tpt-bench noalloc N FOREIGN      the same without ALLOC (the control)
+ *   tpt-bench closeplain N ADDR      N UDP sockets without sockrefs bound
+ *                                    to ADDR:0; the time to close one:
+ *                                    "us_per_close=N"
  *   tpt-bench fill N DST-NET         N unrelated UDP conntracks: datagrams to
  *                                    DST-NET.1-250, ports 1024 and up
  *   tpt-bench setup N MODE CLIENT    the proxy's per-connection socket work
@@ -53,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tproxy2-sockopt.h"
+
 #define RR_LEN		64
 #define BUFSZ		65536
 
@@ -64,18 +68,10 @@ static void die(const char *what)
 
 static void parse(const char *s, struct sockaddr_in *sin)
 {
-	char ip[64];
-	const char *colon = strchr(s, ':');
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	snprintf(ip, sizeof(ip), "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
-	if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1) {
+	if (itp_parse_addr(s, sin, 0)) {
 		fprintf(stderr, "tpt-bench: bad address %s\n", s);
 		exit(2);
 	}
-	if (colon)
-		sin->sin_port = htons(atoi(colon + 1));
 }
 
 static double now(void)
@@ -204,16 +200,12 @@ static bool pump(struct half *h)
 static int tproxy2_connect_socket(const struct sockaddr_in *client)
 {
 	struct sockaddr_in any = { .sin_family = AF_INET };
-	struct in_tproxy itp = { .op = TPROXY_ASSIGN };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	itp.v.addr.faddr = client->sin_addr;
 	if (bind(fd, (struct sockaddr *)&any, sizeof(any)) ||
-	    setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+	    itp_assign(fd, client->sin_addr, 0))
 		die("ASSIGN");
-	itp.op = TPROXY_FLAGS;
-	itp.v.flags = ITP_CONNECT;
-	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+	if (itp_set_flags(fd, ITP_CONNECT))
 		die("FLAGS");
 	return fd;
 }
@@ -413,20 +405,6 @@ static int bulk(const char *addr, double seconds)
 
 /* ---- sockrefs and conntracks ---- */
 
-static int tproxy_set(int fd, unsigned int op, struct in_addr a, unsigned short port,
-		      unsigned int flags)
-{
-	struct in_tproxy itp = { .op = op };
-
-	if (op == TPROXY_FLAGS) {
-		itp.v.flags = flags;
-	} else {
-		itp.v.addr.faddr = a;
-		itp.v.addr.fport = htons(port);
-	}
-	return setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp));
-}
-
 static int idle(int n, const char *shared)
 {
 	struct sockaddr_in sh = { 0 };
@@ -449,8 +427,8 @@ static int idle(int n, const char *shared)
 		}
 
 		if (fd < 0 || bind(fd, (struct sockaddr *)&l, sizeof(l)) ||
-		    tproxy_set(fd, TPROXY_ASSIGN, f, fport, 0) ||
-		    tproxy_set(fd, TPROXY_FLAGS, f, 0, ITP_CONNECT))
+		    itp_assign(fd, f, htons(fport)) ||
+		    itp_set_flags(fd, ITP_CONNECT))
 			die("idle sockref");
 	}
 	printf("ready\n");
@@ -511,8 +489,8 @@ static int closer(int n, const char *addr, const char *foreign)
 	for (int i = 0; i < n; i++) {
 		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
 		if (bind(fds[i], (struct sockaddr *)&any, sizeof(any)) ||
-		    tproxy_set(fds[i], TPROXY_ASSIGN, f.sin_addr, 0, 0) ||
-		    tproxy_set(fds[i], TPROXY_FLAGS, f.sin_addr, 0, ITP_CONNECT) ||
+		    itp_assign(fds[i], f.sin_addr, 0) ||
+		    itp_set_flags(fds[i], ITP_CONNECT) ||
 		    connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)) ||
 		    send(fds[i], "x", 1, 0) != 1)
 			die("owned conntrack");
@@ -525,8 +503,8 @@ static int closer(int n, const char *addr, const char *foreign)
 	return 0;
 }
 
-/* n times socket, bind, ASSIGN(foreign, 0), ALLOC, close */
-static int alloc_cost(int n, const char *foreign)
+/* n times socket, bind, ASSIGN(foreign, 0), ALLOC (unless !alloc), close */
+static int alloc_cost(int n, const char *foreign, bool alloc)
 {
 	struct sockaddr_in f, any = { .sin_family = AF_INET };
 	double t;
@@ -534,12 +512,10 @@ static int alloc_cost(int n, const char *foreign)
 	parse(foreign, &f);
 	t = now();
 	for (int i = 0; i < n; i++) {
-		struct in_tproxy itp = { .op = TPROXY_ALLOC };
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(any)) ||
-		    tproxy_set(fd, TPROXY_ASSIGN, f.sin_addr, 0, 0) ||
-		    setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+		    itp_assign(fd, f.sin_addr, 0) || (alloc && itp_alloc(fd)))
 			die("alloc");
 		close(fd);
 	}
@@ -547,13 +523,14 @@ static int alloc_cost(int n, const char *foreign)
 	return 0;
 }
 
-/* n UDP sockets without a sockref, bound; the time to close one */
-static int close_plain(int n)
+/* n UDP sockets without a sockref, bound to addr; the time to close one */
+static int close_plain(int n, const char *addr)
 {
-	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct sockaddr_in any;
 	int *fds = calloc(n, sizeof(int));
 	double t;
 
+	parse(addr, &any);
 	nofile(n + 64);
 	for (int i = 0; i < n; i++) {
 		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
@@ -584,10 +561,10 @@ int main(int argc, char **argv)
 		return bulk(argv[2], atof(argv[3]));
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "idle"))
 		return idle(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
-	if (argc == 4 && !strcmp(argv[1], "alloc"))
-		return alloc_cost(atoi(argv[2]), argv[3]);
-	if (argc == 3 && !strcmp(argv[1], "closeplain"))
-		return close_plain(atoi(argv[2]));
+	if (argc == 4 && (!strcmp(argv[1], "alloc") || !strcmp(argv[1], "noalloc")))
+		return alloc_cost(atoi(argv[2]), argv[3], !strcmp(argv[1], "alloc"));
+	if (argc == 4 && !strcmp(argv[1], "closeplain"))
+		return close_plain(atoi(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "fill"))
 		return fill(atoi(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "setup"))

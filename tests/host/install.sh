@@ -19,6 +19,7 @@ for f in usr/local/include/linux/netfilter_ipv4/ip_tproxy.h \
 	 usr/local/sbin/tproxy-relay usr/local/sbin/tproxy-conntrack \
 	 usr/local/share/man/man7/ip_tproxy.7 \
 	 usr/local/share/man/man8/tproxy-relay.8 \
+	 usr/local/share/man/man8/tproxy-conntrack.8 \
 	 usr/local/share/man/man8/iptables-tproxy2.8; do
 	[ -s "$tmp/root/$f" ] || fail "make install did not install /$f"
 	echo "installed /$f"

@@ -28,26 +28,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int tproxy(int fd, unsigned int op, unsigned int flags,
-		  struct in_addr addr, unsigned short port, const char *what)
-{
-	struct in_tproxy itp = { .op = op };
-
-	if (op == TPROXY_FLAGS) {
-		itp.v.flags = flags;
-	} else if (op == TPROXY_VERSION) {
-		itp.v.version = flags;
-	} else {
-		itp.v.addr.faddr = addr;
-		itp.v.addr.fport = port;
-	}
-	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)) < 0) {
-		perror(what);
-		return -1;
-	}
-	return 0;
-}
-
 /* The outgoing socket of STYLE, bound, with its sockref set up. */
 static int spoofed_socket(const char *style, const struct sockaddr_in *bindaddr,
 			  const struct sockaddr_in *client)
@@ -58,13 +38,16 @@ static int spoofed_socket(const char *style, const struct sockaddr_in *bindaddr,
 
 	if (bind(s, (const struct sockaddr *)bindaddr, sizeof(*bindaddr)) < 0)
 		tpt_die("bind outgoing");
-	if (tproxy(s, TPROXY_ASSIGN, 0, client->sin_addr,
-		   haproxy ? client->sin_port : 0, "TPROXY_ASSIGN"))
+	if (itp_assign(s, client->sin_addr, haproxy ? client->sin_port : 0)) {
+		perror("TPROXY_ASSIGN");
 		exit(1);
+	}
 	if (haproxy || !strcmp(style, "small"))
 		flags |= ITP_ONCE;
-	if (tproxy(s, TPROXY_FLAGS, flags, client->sin_addr, 0, "TPROXY_FLAGS"))
+	if (itp_set_flags(s, flags)) {
+		perror("TPROXY_FLAGS");
 		exit(1);
+	}
 	return s;
 }
 
@@ -101,9 +84,10 @@ int main(int argc, char **argv)
 	if (style && !strcmp(style, "haproxy")) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 
-		if (tproxy(s, TPROXY_VERSION, 0x02000000, laddr.sin_addr, 0,
-			   "TPROXY_VERSION"))
+		if (itp_set_version(s, 0x02000000)) {
+			perror("TPROXY_VERSION");
 			return 1;
+		}
 		close(s);
 	}
 

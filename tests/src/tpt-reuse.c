@@ -21,7 +21,6 @@ static int cycle(int i, const struct sockaddr_in *bindaddr,
 		 const struct sockaddr_in *foreign, const struct sockaddr_in *server,
 		 char *why, size_t whylen)
 {
-	struct in_tproxy itp = { .op = TPROXY_ASSIGN };
 	struct timeval tv = { .tv_sec = 5 };
 	char buf[512];
 	int fd, err, one = 1;
@@ -34,15 +33,11 @@ static int cycle(int i, const struct sockaddr_in *bindaddr,
 		snprintf(why, whylen, "bind: %m");
 		goto fail;
 	}
-	itp.v.addr.faddr = foreign->sin_addr;
-	itp.v.addr.fport = foreign->sin_port;
-	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)) < 0) {
+	if (itp_assign(fd, foreign->sin_addr, foreign->sin_port) < 0) {
 		snprintf(why, whylen, "ASSIGN: %m");
 		goto fail;
 	}
-	itp.op = TPROXY_FLAGS;
-	itp.v.flags = ITP_CONNECT | ITP_ONCE;
-	if (setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp)) < 0) {
+	if (itp_set_flags(fd, ITP_CONNECT | ITP_ONCE) < 0) {
 		snprintf(why, whylen, "FLAGS: %m");
 		goto fail;
 	}

@@ -68,6 +68,7 @@
 #include <linux/capability.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,47 +156,25 @@ static int fd(void)
 	return socks[cur];
 }
 
-static int tproxy_set(unsigned int op, const struct in_tproxy *in)
+/* An expect-... step: "FAIL: ..." and the end of the program unless ok */
+static void __attribute__((format(printf, 2, 3))) expect(int ok, const char *fmt, ...)
 {
-	struct in_tproxy itp = *in;
+	va_list ap;
 
-	itp.op = op;
-	return setsockopt(fd(), SOL_IP, IP_TPROXY, &itp, sizeof(itp)) ? -errno : 0;
+	if (ok)
+		return;
+	va_start(ap, fmt);
+	printf("FAIL: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	exit(1);
 }
 
-static int tproxy_get(unsigned int op, struct in_tproxy *itp)
+/* 0 or -errno, from a call that sets errno */
+static int res(int r)
 {
-	socklen_t len = sizeof(*itp);
-
-	memset(itp, 0, sizeof(*itp));
-	itp->op = op;
-	if (getsockopt(fd(), SOL_IP, IP_TPROXY, itp, &len))
-		return -errno;
-	if (len != sizeof(*itp)) {
-		printf("FAIL: getsockopt optlen %u, not %zu\n", len, sizeof(*itp));
-		exit(1);
-	}
-	return 0;
-}
-
-static void addr_arg(const char *s, struct in_tproxy *itp)
-{
-	struct sockaddr_in sin;
-
-	tpt_parse_addr(s, &sin, 0);
-	itp->v.addr.faddr = sin.sin_addr;
-	itp->v.addr.fport = sin.sin_port;
-}
-
-static const char *fmt_tproxy_addr(const struct in_tproxy *itp)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr = itp->v.addr.faddr,
-		.sin_port = itp->v.addr.fport,
-	};
-
-	return tpt_fmt(&sin);
+	return r ? -errno : 0;
 }
 
 static int drop_net_admin(void)
@@ -333,7 +312,7 @@ static struct {
 	int *fds;
 	int n, head, max;
 	unsigned int next;	/* the local address of the next one */
-	struct in_tproxy addr;
+	struct sockaddr_in addr;
 	unsigned int flags;
 } many;
 
@@ -342,17 +321,13 @@ static int many_one(void)
 {
 	struct sockaddr_in l = { .sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(0x7f000001 + many.next++) };
-	struct in_tproxy itp = many.addr;
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 
 	if (s < 0 || bind(s, (struct sockaddr *)&l, sizeof(l)))
 		tpt_die("many: socket");
-	itp.op = TPROXY_ASSIGN;
-	if (setsockopt(s, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+	if (itp_assign(s, many.addr.sin_addr, many.addr.sin_port))
 		tpt_die("many: ASSIGN");
-	itp.op = TPROXY_FLAGS;
-	itp.v.flags = many.flags;
-	if (setsockopt(s, SOL_IP, IP_TPROXY, &itp, sizeof(itp)))
+	if (itp_set_flags(s, many.flags))
 		tpt_die("many: FLAGS");
 	return s;
 }
@@ -367,7 +342,7 @@ static void many_open(int n, const char *addr, const char *flags)
 	if (!many.fds)
 		tpt_die("many");
 	many.max = n;
-	addr_arg(addr, &many.addr);
+	tpt_parse_addr(addr, &many.addr, 0);
 	many.flags = parse_flags(flags);
 	for (int i = 0; i < n; i++)
 		many.fds[i] = many_one();
@@ -402,13 +377,12 @@ static int origloop(int ms)
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timespec start, t;
 	long n = 0;
-	int one = 1;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
 
-		if (s < 0 || setsockopt(s, SOL_IP, IP_RECVORIGADDRS, &one, sizeof(one)) ||
+		if (s < 0 || itp_recv_origaddrs(s, 1) ||
 		    bind(s, (struct sockaddr *)&l, sizeof(l)))
 			tpt_die("origloop");
 		close(s);
@@ -424,8 +398,8 @@ static int origloop(int ms)
 static int step(char **argv, int *used)
 {
 	const char *w = argv[0], *arg = argv[1];
-	struct in_tproxy itp = { 0 };
 	struct sockaddr_in sin;
+	__u32 word;
 	socklen_t sl = sizeof(sin);
 	char buf[4096];
 	int one = 1, err;
@@ -564,59 +538,52 @@ static int step(char **argv, int *used)
 	}
 	if (!strcmp(w, "version")) {
 		NEED_ARG();
-		itp.v.version = strtoul(arg, NULL, 16);
-		return tproxy_set(TPROXY_VERSION, &itp);
+		return res(itp_set_version(fd(), strtoul(arg, NULL, 16)));
 	}
 	if (!strcmp(w, "getversion")) {
-		err = tproxy_get(TPROXY_VERSION, &itp);
+		err = res(itp_get_version(fd(), &word));
 		if (!err)
-			printf("version=0x%08x\n", itp.v.version);
+			printf("version=0x%08x\n", word);
 		return err;
 	}
 	if (!strcmp(w, "assign")) {
 		NEED_ARG();
-		addr_arg(arg, &itp);
-		return tproxy_set(TPROXY_ASSIGN, &itp);
+		tpt_parse_addr(arg, &sin, 0);
+		return res(itp_assign(fd(), sin.sin_addr, sin.sin_port));
 	}
 	if (!strcmp(w, "unassign"))
-		return tproxy_set(TPROXY_UNASSIGN, &itp);
+		return res(itp_unassign(fd()));
 	if (!strcmp(w, "alloc"))
-		return tproxy_set(TPROXY_ALLOC, &itp);
+		return res(itp_alloc(fd()));
 	if (!strcmp(w, "connectop")) {
 		NEED_ARG();
-		addr_arg(arg, &itp);
-		return tproxy_set(TPROXY_CONNECT, &itp);
+		tpt_parse_addr(arg, &sin, 0);
+		return res(itp_connect(fd(), sin.sin_addr, sin.sin_port));
 	}
 	if (!strcmp(w, "flags")) {
 		NEED_ARG();
-		itp.v.flags = parse_flags(arg);
-		return tproxy_set(TPROXY_FLAGS, &itp);
+		return res(itp_set_flags(fd(), parse_flags(arg)));
 	}
 	if (!strcmp(w, "query") || !strcmp(w, "expect-query")) {
-		err = tproxy_get(TPROXY_QUERY, &itp);
+		err = res(itp_query(fd(), &sin.sin_addr, &sin.sin_port));
 		if (err)
 			return err;
-		printf("query=%s\n", fmt_tproxy_addr(&itp));
+		printf("query=%s\n", tpt_fmt(&sin));
 		if (!strcmp(w, "expect-query")) {
 			NEED_ARG();
-			if (strcmp(fmt_tproxy_addr(&itp), arg)) {
-				printf("FAIL: QUERY gave %s, not %s\n", fmt_tproxy_addr(&itp), arg);
-				exit(1);
-			}
+			expect(!strcmp(tpt_fmt(&sin), arg), "QUERY gave %s, not %s",
+			       tpt_fmt(&sin), arg);
 		}
 		return 0;
 	}
 	if (!strcmp(w, "getflags") || !strcmp(w, "expect-flags")) {
-		err = tproxy_get(TPROXY_FLAGS, &itp);
+		err = res(itp_get_flags(fd(), &word));
 		if (err)
 			return err;
-		printf("flags=0x%08x\n", itp.v.flags);
+		printf("flags=0x%08x\n", word);
 		if (!strcmp(w, "expect-flags")) {
 			NEED_ARG();
-			if (itp.v.flags != parse_flags(arg)) {
-				printf("FAIL: FLAGS gave 0x%x, not %s\n", itp.v.flags, arg);
-				exit(1);
-			}
+			expect(word == parse_flags(arg), "FLAGS gave 0x%x, not %s", word, arg);
 		}
 		return 0;
 	}
@@ -647,10 +614,8 @@ static int step(char **argv, int *used)
 		fclose(f);
 		if (!strcmp(w, "expect-proc")) {
 			NEED_ARG();
-			if (lines != atoi(arg)) {
-				printf("FAIL: /proc/net/tproxy has %d lines, not %s\n", lines, arg);
-				exit(1);
-			}
+			expect(lines == atoi(arg), "/proc/net/tproxy has %d lines, not %s",
+			       lines, arg);
 		}
 		return 0;
 	}
@@ -692,7 +657,7 @@ static int step(char **argv, int *used)
 		return 0;
 	}
 	if (!strcmp(w, "origaddrs"))
-		return setsockopt(fd(), SOL_IP, IP_RECVORIGADDRS, &one, sizeof(one)) ? -errno : 0;
+		return res(itp_recv_origaddrs(fd(), 1));
 	if (!strcmp(w, "origloop")) {
 		NEED_ARG();
 		return origloop(atoi(arg));

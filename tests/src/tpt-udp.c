@@ -206,69 +206,45 @@ static int client(const char *addr, int nflows, int pairs)
 	return ok == (long)nflows * pairs ? 0 : 1;
 }
 
-static int tproxy(int fd, unsigned int op, const struct sockaddr_in *a, unsigned int flags)
-{
-	struct in_tproxy itp = { .op = op };
-
-	if (a) {
-		itp.v.addr.faddr = a->sin_addr;
-		itp.v.addr.fport = a->sin_port;
-	} else {
-		itp.v.flags = flags;
-	}
-	return setsockopt(fd, SOL_IP, IP_TPROXY, &itp, sizeof(itp));
-}
-
 /* One datagram and its IP_ORIGADDRS; 1 when it had one */
 static ssize_t recv_orig(int fd, char *buf, size_t len, struct sockaddr_in *from,
 			 struct in_origaddrs *oa, int *flags)
 {
-	char cbuf[CMSG_SPACE(sizeof(*oa)) + 64];
+	char cbuf[ITP_ORIGADDRS_SPACE + 64];
 	struct iovec iov = { buf, len - 1 };
 	struct msghdr msg = {
 		.msg_name = from, .msg_namelen = sizeof(*from),
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
-	struct cmsghdr *cm;
+	const struct in_origaddrs *got;
 	ssize_t n = recvmsg(fd, &msg, 0);
-	int found = 0;
 
 	if (n < 0)
 		return n;
 	buf[n] = 0;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_ORIGADDRS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(*oa))) {
-			memcpy(oa, CMSG_DATA(cm), sizeof(*oa));
-			found++;
-		}
-	}
 	*flags = msg.msg_flags;
-	return found == 1 ? n : -2;
-}
-
-static const char *fmt_oa(struct in_addr a, __u16 port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = a, .sin_port = port };
-
-	return tpt_fmt(&sin);
+	got = itp_origaddrs(&msg);
+	if (!got)
+		return -2;
+	*oa = *got;
+	return n;
 }
 
 static int receiver(const char *addr, const char *foreign)
 {
 	struct sockaddr_in me, f;
-	int fd, one = 1;
+	int fd;
 
 	tpt_parse_addr(addr, &me, -1);
 	fd = udp_socket(&me);
-	if (setsockopt(fd, SOL_IP, IP_RECVORIGADDRS, &one, sizeof(one)) < 0)
+	if (itp_recv_origaddrs(fd, 1) < 0)
 		tpt_die("IP_RECVORIGADDRS");
 	if (foreign) {
 		tpt_parse_addr(foreign, &f, -1);
-		if (tproxy(fd, TPROXY_ASSIGN, &f, 0) < 0)
+		if (itp_assign(fd, f.sin_addr, f.sin_port) < 0)
 			tpt_die("ASSIGN");
-		if (tproxy(fd, TPROXY_FLAGS, NULL, ITP_LISTEN | ITP_UNIDIR) < 0)
+		if (itp_set_flags(fd, ITP_LISTEN | ITP_UNIDIR) < 0)
 			tpt_die("FLAGS");
 	}
 	printf("ready\n");
@@ -291,8 +267,8 @@ static int receiver(const char *addr, const char *foreign)
 		if (n < 0)
 			tpt_die("recvmsg");
 		printf("got=%s from=%s", buf, tpt_fmt(&from));
-		printf(" orig_src=%s", fmt_oa(oa.ioa_srcaddr, oa.ioa_srcport));
-		printf(" orig_dst=%s\n", fmt_oa(oa.ioa_dstaddr, oa.ioa_dstport));
+		printf(" orig_src=%s", itp_fmt(oa.ioa_srcaddr, oa.ioa_srcport));
+		printf(" orig_dst=%s\n", itp_fmt(oa.ioa_dstaddr, oa.ioa_dstport));
 		fflush(stdout);
 		if (!strcmp(buf, "quit"))
 			return 0;

@@ -26,37 +26,16 @@ void tpt_die(const char *fmt, ...)
 
 void tpt_parse_addr(const char *s, struct sockaddr_in *sin, int defport)
 {
-	char buf[64], *colon;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	colon = strchr(buf, ':');
-	if (colon) {
-		*colon = '\0';
-		sin->sin_port = htons(atoi(colon + 1));
-	} else if (defport >= 0) {
-		sin->sin_port = htons(defport);
-	} else {
-		fprintf(stderr, "address %s needs a port\n", s);
-		exit(2);
-	}
-	if (inet_pton(AF_INET, buf, &sin->sin_addr) != 1) {
-		fprintf(stderr, "bad address %s\n", s);
+	if (itp_parse_addr(s, sin, defport)) {
+		fprintf(stderr, "bad address %s (a.b.c.d%s)\n", s,
+			defport >= 0 ? "[:port]" : ":port");
 		exit(2);
 	}
 }
 
 const char *tpt_fmt(const struct sockaddr_in *sin)
 {
-	static char bufs[2][32];
-	static int n;
-	char *b = bufs[n++ & 1];
-	char ip[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-	snprintf(b, sizeof(bufs[0]), "%s:%u", ip, ntohs(sin->sin_port));
-	return b;
+	return itp_fmt_addr(sin);
 }
 
 int tpt_write_all(int fd, const void *buf, size_t len)

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+#include "tproxy2-sockopt.h"
+
 /* Print "msg: strerror" and exit 2 (a test program's setup failed). */
 void tpt_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Parse "a.b.c.d:port" (port may be omitted when defport >= 0). */
