@@ -84,11 +84,12 @@ bg() {
 	PIDS="$PIDS $!"
 }
 
-# wait_listen NS PORT [tcp|udp]
+# wait_listen NS PORT [tcp|udp]: up to 30 s (a program starts slowly under
+# TCG with the debugging options)
 wait_listen() {
 	flag=-ltn
 	[ "${3:-tcp}" = udp ] && flag=-lun
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		ip netns exec "$1" ss -H $flag "sport = :$2" | grep -q . && return 0
 		sleep 0.05
 	done

@@ -45,7 +45,7 @@
  *	struct tproxy2_ct; each holds a reference to its conntrack.  The
  *	packet path adds to it without a lock; the others take it whole
  *	(llist_del_all()), under the namespace's lock unless they found the
- *	sockref dead
+ *	sockref dead, or are the namespace's exit
  * @rcu: for freeing after readers are done
  *
  * @fport, @flags, @raddr and @rport change under the namespace's lock
@@ -91,6 +91,7 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 				 __be32 laddr, __be16 lport);
 
 int tproxy2_sockref_init(void);
+void tproxy2_sockref_stop(void);
 void tproxy2_sockref_fini(void);
 
 int tproxy2_sockref_assign(struct sock *sk, __be32 faddr, __be16 fport);

@@ -237,6 +237,7 @@ static int __init tproxy2_init(void)
 
 static void __exit tproxy2_exit(void)
 {
+	tproxy2_sockref_stop();
 	nf_unregister_sockopt(&tproxy2_sockopts);
 	tproxy2_sockref_fini();
 }

@@ -130,7 +130,7 @@ struct tproxy2_bucket {
 	struct rhash_head	node;
 	struct tproxy2_fkey	key;
 	struct hlist_nulls_head	sockrefs;
-	u32			nulls;
+	unsigned long		nulls;
 	unsigned int		users;
 	struct rcu_head		rcu;
 };
@@ -211,7 +211,8 @@ static const struct rhashtable_params tproxy2_foreign_params = {
  * @sweeper: a UDP receiver went: the flows that no socket takes any more
  *	go.  One work item, so that closing sockets queue it once at most.
  * @sweep_last: when a receiver was last released; the sweeper runs again
- *	if that was less than TPROXY2_SWEEP_DELAY before it ended
+ *	if that was less than TPROXY2_SWEEP_DELAY before its walk began, or
+ *	after
  * @udp_zones: the zones other than the default one that tproxied UDP flows
  *	were seen in (tproxy2_zone_word()), for the lookups that know a flow's
  *	tuple but not its zone; filled in on the packet path without a lock
@@ -238,7 +239,11 @@ static unsigned int tproxy2_net_id __read_mostly;
 static struct workqueue_struct *tproxy2_wq __read_mostly;
 static struct kmem_cache *tproxy2_sockref_cache __read_mostly;
 static struct kmem_cache *tproxy2_ct_cache __read_mostly;
-static atomic_t tproxy2_bucket_seq;
+/* The module is going: sockets closed from now on may leave sockrefs behind
+ * (the release callback goes with the socket option), which nothing may
+ * look at any more
+ */
+static bool tproxy2_stopped __read_mostly;
 
 static struct tproxy2_net *tproxy2_pernet(const struct net *net)
 {
@@ -272,7 +277,8 @@ static struct tproxy2_bucket *tproxy2_bucket_get(struct tproxy2_tables *t,
 	if (!b)
 		return NULL;
 	b->key = *key;
-	b->nulls = atomic_inc_return(&tproxy2_bucket_seq) & INT_MAX;
+	/* unique among the buckets a reader under RCU may still be in */
+	b->nulls = (unsigned long)b >> 1;
 	INIT_HLIST_NULLS_HEAD(&b->sockrefs, b->nulls);
 	if (rhashtable_insert_fast(&t->by_foreign, &b->node,
 				   tproxy2_foreign_params)) {
@@ -347,8 +353,8 @@ static void tproxy2_place_of(const struct tproxy2_sockref *sr,
 	p->fport = sr->fport;
 }
 
-/* Is faddr:fport the foreign address of a sockref?  Caller holds tn->lock,
- * or RCU.
+/* Is faddr:fport the foreign address of a sockref?  Callable anywhere: the
+ * lookup takes RCU itself, and only its answer is used.
  */
 static bool tproxy2_port_in_use(struct tproxy2_tables *t, u8 proto,
 				__be32 faddr, __be16 fport)
@@ -370,8 +376,8 @@ static bool tproxy2_port_in_use(struct tproxy2_tables *t, u8 proto,
  * made first, so that without memory nothing changes.  A sockref whose
  * bucket stays the same stays where it is in it.  A lookup that races with
  * a move to another bucket may follow the sockref there; it notices and
- * starts over (tproxy2_scan_bucket()).  Caller holds tn->lock.  Returns 0
- * or -ENOMEM.
+ * starts over (tproxy2_scan_bucket()).  Caller holds tn->lock, or is the
+ * namespace's exit, with no one else left.  Returns 0 or -ENOMEM.
  */
 static int tproxy2_place(struct tproxy2_tables *t, struct tproxy2_sockref *sr,
 			 const struct tproxy2_place *to, bool hashed)
@@ -424,7 +430,7 @@ static int tproxy2_place(struct tproxy2_tables *t, struct tproxy2_sockref *sr,
 	return 0;
 }
 
-/* Out of its buckets; caller holds tn->lock. */
+/* Out of its buckets; caller holds tn->lock, or is the namespace's exit */
 static void tproxy2_unplace(struct tproxy2_tables *t, struct tproxy2_sockref *sr)
 {
 	static const struct tproxy2_place none = {};
@@ -935,7 +941,8 @@ begin:
  * session socket (ESTABLISHED) of this peer comes before a listener, so
  * that a UDP flow goes to its session even where a receiver listens on the
  * same foreign address; an exact foreign port comes before a sockref for
- * any port, and so does an exact peer port.  Six bucket lookups at most.
+ * any port, and so does an exact peer port.  Six bucket lookups, each
+ * started over if a sockref moved under its feet.
  */
 static struct tproxy2_sockref *
 tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
@@ -1002,6 +1009,7 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 				const struct nf_hook_state *state)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(state->net);
+	__be16 fport = READ_ONCE(sr->fport);	/* once: an UNASSIGN clears it */
 	struct nf_nat_range2 range = {};
 	unsigned int verdict;
 
@@ -1017,11 +1025,11 @@ static unsigned int tproxy2_nat(struct sk_buff *skb, struct nf_conn *ct,
 		range.flags = NF_NAT_RANGE_MAP_IPS;
 		range.min_addr.ip = sr->faddr;
 		range.max_addr.ip = sr->faddr;
-		if (READ_ONCE(sr->fport)) {
+		if (fport) {
 			range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
-			range.min_proto.all = READ_ONCE(sr->fport);
-			range.max_proto.all = range.min_proto.all;
-			tproxy2_reclaim(ct, sr->faddr, range.min_proto.all);
+			range.min_proto.all = fport;
+			range.max_proto.all = fport;
+			tproxy2_reclaim(ct, sr->faddr, fport);
 		}
 		verdict = nf_nat_setup_info_flags(ct, &range, NF_NAT_MANIP_SRC,
 						  NF_NAT_SETUP_NO_HELPER);
@@ -1065,7 +1073,7 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 	struct nf_conn *ct;
 	u32 flags = 0;
 
-	if (!READ_ONCE(tn->count))
+	if (!READ_ONCE(tn->count) || READ_ONCE(tproxy2_stopped))
 		return NF_ACCEPT;
 	if ((iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) ||
 	    ip_is_fragment(iph))
@@ -1752,10 +1760,13 @@ static void tproxy2_sweeper_work(struct work_struct *work)
 {
 	struct tproxy2_net *tn = container_of(to_delayed_work(work),
 					      struct tproxy2_net, sweeper);
+	unsigned long start = jiffies;
 
 	tproxy2_walk_accepted(tn, IPPROTO_UDP, tproxy2_sweep_one, NULL);
-	/* a receiver released meanwhile may not have left the socket table */
-	if (time_before(jiffies, READ_ONCE(tn->sweep_last) + TPROXY2_SWEEP_DELAY))
+	/* a receiver released shortly before the walk, or during it, may not
+	 * have left the socket table when the walk looked
+	 */
+	if (time_before(start, READ_ONCE(tn->sweep_last) + TPROXY2_SWEEP_DELAY))
 		queue_delayed_work(tproxy2_wq, &tn->sweeper, TPROXY2_SWEEP_DELAY);
 }
 
@@ -1987,7 +1998,7 @@ static void tproxy2_keeper_work(struct work_struct *work)
 /* An open file walks by_sk once, under RCU, resuming where the last read
  * left off: no lock of ours is taken.  Sockrefs come and go meanwhile: one
  * that comes may be missed, one that goes is skipped; if the table is
- * resized between two reads, the walk starts over in the new one and the
+ * resized during the read, the walk starts over in the new one and the
  * lines already read come again.
  */
 struct tproxy2_proc_iter {
@@ -2013,7 +2024,7 @@ static void *tproxy2_proc_start(struct seq_file *seq, loff_t *pos)
 
 	if (!pi->t) {
 		/* the namespace's first sockref comes after the open */
-		pi->t = rcu_access_pointer(tproxy2_pernet(pi->net)->tables);
+		pi->t = rcu_dereference_check(tproxy2_pernet(pi->net)->tables, true);
 		if (!pi->t)
 			return NULL;
 		rhashtable_walk_enter(&pi->t->by_sk, &pi->iter);
@@ -2051,11 +2062,15 @@ static void tproxy2_proc_stop(struct seq_file *seq, void *v)
 static int tproxy2_proc_show(struct seq_file *seq, void *v)
 {
 	const struct tproxy2_sockref *sr = v;
-	const struct inet_sock *inet = inet_sk(sr->sk);
-	__be32 laddr = READ_ONCE(inet->inet_rcv_saddr) ?:
-		       READ_ONCE(inet->inet_saddr);
-	u32 flags = READ_ONCE(sr->flags);
+	const struct inet_sock *inet;
+	__be32 laddr;
+	u32 flags;
 
+	if (READ_ONCE(tproxy2_stopped))
+		return SEQ_SKIP;	/* its socket may be gone */
+	inet = inet_sk(sr->sk);
+	laddr = READ_ONCE(inet->inet_rcv_saddr) ?: READ_ONCE(inet->inet_saddr);
+	flags = READ_ONCE(sr->flags);
 	if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
 		flags |= ITP_APPLIED;
 	seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
@@ -2151,17 +2166,20 @@ static bool tproxy2_unpin_one(struct tproxy2_net *tn, struct tproxy2_accepted *a
  */
 static void tproxy2_accepted_fini(struct tproxy2_net *tn)
 {
+	/* No packet path is left to set it again (pre_exit, and a grace
+	 * period): a socket released from now on (a kernel socket; a user
+	 * socket holds the namespace) looks for nothing.
+	 */
+	WRITE_ONCE(tn->tproxied, false);
 	cancel_delayed_work_sync(&tn->keeper);
 	cancel_delayed_work_sync(&tn->sweeper);
 	tproxy2_walk_accepted(tn, IPPROTO_TCP, tproxy2_unpin_one, NULL);
 	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
 }
 
-/* Nothing new from here on: the packet path goes, and a socket released
- * from now on (a kernel socket; a user socket holds the namespace) finds no
- * sockref and nothing tproxied.  The namespace's exit waits for an RCU
- * grace period before the exit methods: the lookups and the releases that
- * started before are done by then.
+/* The packet path goes.  The namespace's exit waits for an RCU grace
+ * period after every pre_exit (ops_undo_list()): the lookups that started
+ * before, here and in the tproxy table, are done by then.
  */
 static void __net_exit tproxy2_net_pre_exit(struct net *net)
 {
@@ -2170,8 +2188,6 @@ static void __net_exit tproxy2_net_pre_exit(struct net *net)
 	if (tn->ops)
 		tproxy2_unregister_lookups(net, tn->ops,
 					   ARRAY_SIZE(tproxy2_nat_ops));
-	WRITE_ONCE(tn->tproxied, false);
-	WRITE_ONCE(tn->count, 0);
 }
 
 /* A sockref left at the namespace's exit; no reader is left. */
@@ -2180,7 +2196,8 @@ static void tproxy2_sockref_free(void *ptr, void *arg)
 	struct tproxy2_sockref *sr = ptr;
 
 	tproxy2_unplace(arg, sr);
-	tproxy2_put_cts(llist_del_all(&sr->cts), false);
+	/* on module unload their connections live on, unpinned */
+	tproxy2_put_cts(llist_del_all(&sr->cts), true);
 	kmem_cache_free(tproxy2_sockref_cache, sr);
 }
 
@@ -2242,6 +2259,13 @@ err_sockref:
 err_wq:
 	destroy_workqueue(tproxy2_wq);
 	return err;
+}
+
+/* Before the socket option goes, on module unload */
+void tproxy2_sockref_stop(void)
+{
+	WRITE_ONCE(tproxy2_stopped, true);
+	synchronize_rcu();	/* the lookups that did not see it */
 }
 
 void tproxy2_sockref_fini(void)
