@@ -22,8 +22,10 @@ ipt $R -t nat -A POSTROUTING -p tcp -d $SERVER_IP --dport 9103 -j SNAT --to-sour
 	fail "rule"
 
 # proxies that answer and close at once: all of it fits the send buffer
+# (the listeners wait up to a minute, not a new socket's 5 s: under TCG the
+# clients come late)
 for port in 3128 3129 3130 3131; do
-	bg $R $T/proxy$port $BIN/tpt-sockref tcp reuse bind 0.0.0.0:$port listen accept \
+	bg $R $T/proxy$port $BIN/tpt-sockref tcp reuse bind 0.0.0.0:$port listen rcvtimeo 60000 accept \
 		sndbuf 8388608 sendbulk $size print closing close
 	wait_listen $R $port
 done
@@ -31,6 +33,7 @@ done
 for port in 9100 9101 9102 9103; do
 	case $port in 910[01]) delay=3000 ;; *) delay=10000 ;; esac
 	bg $S $T/server$port $BIN/tpt-sockref tcp rcvbuf 4096 reuse bind $SERVER_IP:$port listen \
+		rcvtimeo 60000 \
 		accept sleep $delay recvbulk $size
 	wait_listen $S $port
 done
