@@ -77,6 +77,14 @@ struct tproxy2_ct {
 	struct nf_conn		*ct;
 };
 
+/* The kinds of bucket in by_foreign */
+enum tproxy2_fkind {
+	TPROXY2_BY_PORT,	/* every sockref with this foreign port */
+	TPROXY2_BY_LISTEN,	/* LISTEN sockrefs (without ESTABLISHED) */
+	TPROXY2_BY_SESSION,	/* ESTABLISHED sockrefs, by their peer too */
+	TPROXY2_BY_KINDS
+};
+
 /* The tables grow and shrink with the sockrefs in them: an insertion and a
  * removal cost the same with ten sockrefs as with a hundred thousand, and
  * so does a lookup, but for the sockrefs that share its very key (sessions
@@ -89,13 +97,7 @@ struct tproxy2_ct {
 struct tproxy2_tables {
 	struct rhashtable	by_sk;
 	struct rhashtable	by_foreign;
-};
-
-/* The kinds of bucket in by_foreign */
-enum tproxy2_fkind {
-	TPROXY2_BY_PORT,	/* every sockref with this foreign port */
-	TPROXY2_BY_LISTEN,	/* LISTEN sockrefs (without ESTABLISHED) */
-	TPROXY2_BY_SESSION,	/* ESTABLISHED sockrefs, by their peer too */
+	unsigned int		buckets[TPROXY2_BY_KINDS];	/* of each kind */
 };
 
 /* The key of a bucket; @raddr and @rport only for TPROXY2_BY_SESSION */
@@ -117,8 +119,6 @@ struct tproxy2_fkey {
  *	first.  Sockrefs that share a key are sessions with the same peer or
  *	listeners with SO_REUSEADDR: a lookup takes the first that applies,
  *	and a removal unlinks in O(1).
- * @nulls: ends the list of @sockrefs: a lookup that ends on another value
- *	followed a sockref that moved to another bucket, and starts over
  * @users: TPROXY2_BY_PORT: how many sockrefs have this foreign port.  That
  *	is all that ASSIGN and ALLOC need to know of them.
  * @rcu: for freeing after readers are done
@@ -130,7 +130,6 @@ struct tproxy2_bucket {
 	struct rhash_head	node;
 	struct tproxy2_fkey	key;
 	struct hlist_nulls_head	sockrefs;
-	unsigned long		nulls;
 	unsigned int		users;
 	struct rcu_head		rcu;
 };
@@ -265,6 +264,15 @@ static struct tproxy2_bucket *tproxy2_bucket_find(struct tproxy2_tables *t,
 				      tproxy2_foreign_params);
 }
 
+/* What ends a bucket's list of sockrefs: its address, unique among the
+ * buckets a reader under RCU may still be in.  A lookup that ends on another
+ * value followed a sockref that moved to another bucket, and starts over.
+ */
+static unsigned long tproxy2_bucket_nulls(const struct tproxy2_bucket *b)
+{
+	return (unsigned long)b >> 1;
+}
+
 /* The bucket of @key, made if need be; caller holds tn->lock. */
 static struct tproxy2_bucket *tproxy2_bucket_get(struct tproxy2_tables *t,
 						 const struct tproxy2_fkey *key)
@@ -277,14 +285,13 @@ static struct tproxy2_bucket *tproxy2_bucket_get(struct tproxy2_tables *t,
 	if (!b)
 		return NULL;
 	b->key = *key;
-	/* unique among the buckets a reader under RCU may still be in */
-	b->nulls = (unsigned long)b >> 1;
-	INIT_HLIST_NULLS_HEAD(&b->sockrefs, b->nulls);
+	INIT_HLIST_NULLS_HEAD(&b->sockrefs, tproxy2_bucket_nulls(b));
 	if (rhashtable_insert_fast(&t->by_foreign, &b->node,
 				   tproxy2_foreign_params)) {
 		kfree(b);
 		return NULL;
 	}
+	WRITE_ONCE(t->buckets[key->kind], t->buckets[key->kind] + 1);
 	return b;
 }
 
@@ -294,6 +301,7 @@ static void tproxy2_bucket_put(struct tproxy2_tables *t, struct tproxy2_bucket *
 	if (!b || b->users || !hlist_nulls_empty(&b->sockrefs))
 		return;
 	rhashtable_remove_fast(&t->by_foreign, &b->node, tproxy2_foreign_params);
+	WRITE_ONCE(t->buckets[b->key.kind], t->buckets[b->key.kind] - 1);
 	kfree_rcu(b, rcu);
 }
 
@@ -580,6 +588,20 @@ static void tproxy2_note_zone(struct tproxy2_net *tn,
 	}
 }
 
+/* A conntrack in @zone by @tuple, if it is tproxied; a reference is taken */
+static struct nf_conntrack_tuple_hash *
+tproxy2_find_tproxied(struct net *net, const struct nf_conntrack_zone *zone,
+		      const struct nf_conntrack_tuple *tuple)
+{
+	struct nf_conntrack_tuple_hash *h = nf_conntrack_find_get(net, zone, tuple);
+
+	if (h && !test_bit(IPS_TPROXY_BIT, &nf_ct_tuplehash_to_ctrack(h)->status)) {
+		nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+		h = NULL;
+	}
+	return h;
+}
+
 /* A tproxied UDP flow's conntrack by one of its tuples, in the default zone
  * or one that tproxied UDP flows were seen in; a reference is taken.
  */
@@ -587,27 +609,22 @@ static struct nf_conntrack_tuple_hash *
 tproxy2_find_udp_flow(struct net *net, const struct nf_conntrack_tuple *tuple)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
-	struct nf_conntrack_zone zone = {};
 	struct nf_conntrack_tuple_hash *h;
-	u32 w = 0;
-	int i = 0;
+	struct nf_conntrack_zone zone;
+	int i;
 
-	for (;;) {
-		h = nf_conntrack_find_get(net, w ? &zone : &nf_ct_zone_dflt, tuple);
-		if (h && test_bit(IPS_TPROXY_BIT,
-				  &nf_ct_tuplehash_to_ctrack(h)->status))
-			return h;
-		if (h)
-			nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
-		if (i == TPROXY2_ZONES)
-			return NULL;
-		w = READ_ONCE(tn->udp_zones[i++]);
+	h = tproxy2_find_tproxied(net, &nf_ct_zone_dflt, tuple);
+	for (i = 0; !h && i < TPROXY2_ZONES; i++) {
+		u32 w = READ_ONCE(tn->udp_zones[i]);
+
 		if (!w)
-			return NULL;
+			break;
 		zone.id = w & 0xffff;
 		zone.dir = (w >> 16) & 0xff;
 		zone.flags = (w >> 24) & 0x7f;
+		h = tproxy2_find_tproxied(net, &zone, tuple);
 	}
+	return h;
 }
 
 /* A connection was just redirected to a local socket (@ct is not confirmed
@@ -932,7 +949,7 @@ begin:
 		*flagsp = flags;
 		return sr;
 	}
-	if (get_nulls_value(node) != b->nulls)
+	if (get_nulls_value(node) != tproxy2_bucket_nulls(b))
 		goto begin;
 	return NULL;
 }
@@ -965,6 +982,9 @@ tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		/* Squid's and HAProxy's sockrefs (CONNECT) are in none */
+		if (!READ_ONCE(t->buckets[order[i].kind]))
+			continue;
 		tproxy2_fkey_init(&k, order[i].kind, proto, daddr,
 				  order[i].any_fport ? 0 : dport, saddr,
 				  order[i].any_rport ? 0 : sport);
