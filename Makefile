@@ -56,7 +56,7 @@ TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 # the IP_TPROXY calls, shared by the relay, the test programs and the bench
 ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h
 
-userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench
+userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(BIN)/tproxy2_sock
 
 $(BIN)/tproxy-relay: tools/tproxy-relay.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
@@ -73,6 +73,12 @@ $(XTLIBDIR)/libipt_%.so: extensions/libipt_%.c include/uapi/linux/netfilter_ipv4
 $(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -Itools -o $@ $< tests/src/tpt.c tools/tproxy2-sockopt.c -lpthread
+
+# the kselftests' helper: kernel-tree code, on its own (no tools/, no tests/src/)
+KSFT_NF		:= tools/testing/selftests/net/netfilter
+$(BIN)/tproxy2_sock: $(KSFT_NF)/tproxy2_sock.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
 
 check: all
 	@scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
