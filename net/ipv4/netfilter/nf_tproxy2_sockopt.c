@@ -37,7 +37,8 @@
 #include <linux/uaccess.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
-#include <net/netfilter/nf_tproxy2.h>
+
+#include "nf_tproxy2_internal.h"
 
 #define ITP_MODES	(ITP_CONNECT | ITP_LISTEN | ITP_ESTABLISHED)
 #define ITP_MODIFIERS	(ITP_ONCE | ITP_MARK | ITP_UNIDIR)
@@ -149,18 +150,18 @@ static int tproxy2_setsockopt(struct sock *sk, int optval, sockptr_t arg,
 
 	switch (itp.op) {
 	case TPROXY_ASSIGN:
-		return tproxy2_sockref_assign(sk, itp.v.addr.faddr.s_addr,
-					      (__force __be16)itp.v.addr.fport);
+		return nf_tproxy2_assign(sk, itp.v.addr.faddr.s_addr,
+					 (__force __be16)itp.v.addr.fport);
 	case TPROXY_UNASSIGN:
-		return tproxy2_sockref_unassign(sk);
+		return nf_tproxy2_unassign(sk);
 	case TPROXY_FLAGS:
 		err = tproxy2_check_flags(itp.v.flags);
-		return err ?: tproxy2_sockref_set_flags(sk, itp.v.flags);
+		return err ?: nf_tproxy2_set_flags(sk, itp.v.flags);
 	case TPROXY_ALLOC:
-		return tproxy2_sockref_alloc_port(sk);
+		return nf_tproxy2_alloc_port(sk);
 	default: /* TPROXY_CONNECT */
-		return tproxy2_sockref_set_remote(sk, itp.v.addr.faddr.s_addr,
-						  (__force __be16)itp.v.addr.fport);
+		return nf_tproxy2_set_remote(sk, itp.v.addr.faddr.s_addr,
+					     (__force __be16)itp.v.addr.fport);
 	}
 }
 
@@ -188,7 +189,7 @@ static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 	case TPROXY_FLAGS:
 		if (!tproxy2_sock_ok(sk))
 			return -EOPNOTSUPP;
-		err = tproxy2_sockref_query(sk, &addr, &port, &flags);
+		err = nf_tproxy2_query(sk, &addr, &port, &flags);
 		if (err)
 			return err;
 		memset(&itp.v, 0, sizeof(itp.v));
@@ -217,7 +218,7 @@ static struct nf_sockopt_ops tproxy2_sockopts = {
 	.get_optmin	= IP_RECVORIGADDRS,
 	.get_optmax	= IP_TPROXY + 1,
 	.get		= tproxy2_getsockopt,
-	.release	= tproxy2_sockref_release,
+	.release	= nf_tproxy2_release,
 	.owner		= THIS_MODULE,
 };
 
@@ -225,21 +226,21 @@ static int __init tproxy2_init(void)
 {
 	int err;
 
-	err = tproxy2_sockref_init();
+	err = nf_tproxy2_core_init();
 	if (err)
 		return err;
 
 	err = nf_register_sockopt(&tproxy2_sockopts);
 	if (err)
-		tproxy2_sockref_fini();
+		nf_tproxy2_core_fini();
 	return err;
 }
 
 static void __exit tproxy2_exit(void)
 {
-	tproxy2_sockref_stop();
+	nf_tproxy2_core_stop();
 	nf_unregister_sockopt(&tproxy2_sockopts);
-	tproxy2_sockref_fini();
+	nf_tproxy2_core_fini();
 }
 
 module_init(tproxy2_init);

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPROXY 2.0 sockrefs: the conntracks of tproxied connections.  Their pins
+ * (see TPROXY2_PIN), the conntracks a sockref owns (its list @cts) and how
+ * they are let go of, the lookups of a tproxied conntrack by a tuple, and
+ * the table of the connections redirected to local sockets (tn->accepted).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/llist.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_l4proto.h>
+#include <net/netfilter/nf_conntrack_timeout.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+
+#include "nf_tproxy2_internal.h"
+
+/* UDP has no closing handshake: a released flow goes this long after */
+#define TPROXY2_GRACE		HZ
+
+/* The keeper: a pinned conntrack's timeout moves on once a keeper period
+ * of it is gone, so that two runs up to twice the period apart (a run put
+ * off by one that new connections asked for) leave it a quarter of a day.
+ * Conntrack's own refresh leaves a pinned conntrack alone, and an
+ * unconfirmed one (its timeout still relative) is left to confirmation.
+ */
+void nf_tproxy2_ct_keep(struct nf_conn *ct)
+{
+	if (nf_ct_is_confirmed(ct) &&
+	    test_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status) &&
+	    nf_ct_expires(ct) < TPROXY2_PIN - TPROXY2_KEEP_PERIOD)
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_PIN);
+}
+
+/* The keeper: the socket of a redirected connection exists, pin its
+ * conntrack (confirmed: it was found in the table).  A refresh that ran
+ * on another CPU just before the pin may still write its state's timeout;
+ * the next run moves that on.  Returns whether it was pinned just now.
+ */
+bool nf_tproxy2_ct_pin_confirmed(struct nf_conn *ct)
+{
+	if (test_and_set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status)) {
+		nf_tproxy2_ct_keep(ct);
+		return false;
+	}
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_PIN);
+	return true;
+}
+
+/* The socket of a pinned TCP connection went: from now on conntrack's own
+ * timeouts, starting with that of the connection's current state (the
+ * next packet applies conntrack's finer rules, e.g. for unacknowledged
+ * data).
+ */
+void nf_tproxy2_ct_unpin(struct nf_conn *ct)
+{
+	const unsigned int *timeouts;
+	unsigned int timeout;
+
+	if (!test_and_clear_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status))
+		return;
+	rcu_read_lock();	/* a timeout policy goes by RCU */
+	timeouts = nf_ct_timeout_lookup(ct);
+	if (!timeouts)
+		timeouts = nf_tcp_pernet(nf_ct_net(ct))->timeouts;
+	timeout = READ_ONCE(timeouts[READ_ONCE(ct->proto.tcp.state)]);
+	rcu_read_unlock();
+	nf_ct_refresh(ct, timeout);
+}
+
+/* The socket of a tproxied UDP flow went: the conntrack follows after a
+ * grace time for datagrams still on their way.
+ */
+void nf_tproxy2_ct_expire_grace(struct nf_conn *ct)
+{
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	if (nf_ct_is_confirmed(ct))
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_GRACE);
+	else
+		WRITE_ONCE(ct->timeout, TPROXY2_GRACE);
+}
+
+/* A conntrack we hold that nobody else will: deleted, or never confirmed
+ * (its first packet was dropped).  The table holds a reference of its own.
+ */
+bool nf_tproxy2_ct_gone(struct nf_conn *ct)
+{
+	return nf_ct_is_dying(ct) ||
+	       (!nf_ct_is_confirmed(ct) &&
+		refcount_read(&ct->ct_general.use) == 1);
+}
+
+/* A tproxied conntrack whose socket was released (or whose redirected
+ * connection never reached one): no socket holds it.
+ */
+bool nf_tproxy2_ct_released(const struct nf_conn *ct)
+{
+	return test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	       !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status) &&
+	       !(nf_ct_protonum(ct) == IPPROTO_TCP &&
+		 test_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status));
+}
+
+/* The owning socket went: TCP goes on with conntrack's own timeouts, UDP
+ * after its grace time.
+ */
+static void tproxy2_ct_socket_gone(struct nf_conn *ct)
+{
+	if (nf_ct_protonum(ct) == IPPROTO_TCP)
+		nf_tproxy2_ct_unpin(ct);
+	else
+		nf_tproxy2_ct_expire_grace(ct);
+}
+
+/* The sockref let go of it (UNASSIGN, a new mode): it goes now */
+static void tproxy2_ct_delete(struct nf_conn *ct)
+{
+	if (!nf_ct_is_confirmed(ct))
+		/* on its first packet's way, not in the table yet */
+		nf_tproxy2_ct_expire_grace(ct);
+	else
+		nf_ct_delete(ct, 0, 0);
+}
+
+static void tproxy2_put_cts(struct llist_node *cts,
+			    void (*let_go)(struct nf_conn *ct))
+{
+	struct tproxy2_ct *tc, *tmp;
+
+	llist_for_each_entry_safe(tc, tmp, cts, node) {
+		struct nf_conn *ct = tc->ct;
+
+		clear_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+		let_go(ct);
+		nf_ct_put(ct);
+		kmem_cache_free(nf_tproxy2_ct_cache, tc);
+	}
+}
+
+/* Conntracks a sockref owned (a list taken off its @cts) go now.  Called
+ * without the namespace's lock, in any context.
+ */
+void nf_tproxy2_delete_cts(struct llist_node *cts)
+{
+	tproxy2_put_cts(cts, tproxy2_ct_delete);
+}
+
+/* Conntracks a sockref owned are left to what is left of their connection
+ * (its socket went).  Called without the namespace's lock, in any context.
+ */
+void nf_tproxy2_release_cts(struct llist_node *cts)
+{
+	tproxy2_put_cts(cts, tproxy2_ct_socket_gone);
+}
+
+/* A conntrack zone as one word, never 0 (the flags are NF_CT_FLAG_MARK only) */
+static u32 tproxy2_zone_word(const struct nf_conntrack_zone *z)
+{
+	return BIT(31) | (u32)z->flags << 24 | (u32)z->dir << 16 | z->id;
+}
+
+/* The packet path: a tproxied UDP flow is in zone @z.  The first
+ * TPROXY2_ZONES zones other than the default one are kept, lock-free.
+ */
+void nf_tproxy2_note_zone(struct tproxy2_net *tn,
+			  const struct nf_conntrack_zone *z)
+{
+	u32 w = tproxy2_zone_word(z), old;
+	int i;
+
+	if (z->id == NF_CT_DEFAULT_ZONE_ID)
+		return;
+	for (i = 0; i < TPROXY2_ZONES; i++) {
+		old = READ_ONCE(tn->udp_zones[i]);
+		if (!old)
+			old = cmpxchg(&tn->udp_zones[i], 0, w);
+		if (!old || old == w)
+			return;
+	}
+}
+
+/* A conntrack in @zone by @tuple, if it is tproxied; a reference is taken */
+static struct nf_conntrack_tuple_hash *
+tproxy2_find_tproxied(struct net *net, const struct nf_conntrack_zone *zone,
+		      const struct nf_conntrack_tuple *tuple)
+{
+	struct nf_conntrack_tuple_hash *h = nf_conntrack_find_get(net, zone, tuple);
+
+	if (h && !test_bit(IPS_TPROXY_BIT, &nf_ct_tuplehash_to_ctrack(h)->status)) {
+		nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+		h = NULL;
+	}
+	return h;
+}
+
+/* A tproxied UDP flow's conntrack by one of its tuples, in the default zone
+ * or one that tproxied UDP flows were seen in; a reference is taken.
+ */
+struct nf_conntrack_tuple_hash *
+nf_tproxy2_find_udp_flow(struct net *net, const struct nf_conntrack_tuple *tuple)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_zone zone;
+	int i;
+
+	h = tproxy2_find_tproxied(net, &nf_ct_zone_dflt, tuple);
+	for (i = 0; !h && i < TPROXY2_ZONES; i++) {
+		u32 w = READ_ONCE(tn->udp_zones[i]);
+
+		if (!w)
+			break;
+		zone.id = w & 0xffff;
+		zone.dir = (w >> 16) & 0xff;
+		zone.flags = (w >> 24) & 0x7f;
+		h = tproxy2_find_tproxied(net, &zone, tuple);
+	}
+	return h;
+}
+
+/* ---- tn->accepted: the connections redirected to local sockets ---- */
+
+static const struct rhashtable_params tproxy2_accepted_params = {
+	.head_offset		= offsetof(struct tproxy2_accepted, node),
+	.key_offset		= offsetof(struct tproxy2_accepted, key),
+	.key_len		= sizeof(struct tproxy2_conn_key),
+	.automatic_shrinking	= true,
+};
+
+int nf_tproxy2_accepted_init(struct tproxy2_net *tn)
+{
+	return rhashtable_init(&tn->accepted, &tproxy2_accepted_params);
+}
+
+static void tproxy2_accepted_free(void *ptr, void *arg)
+{
+	kfree(ptr);
+}
+
+/* The namespace's exit: nothing walks the table any more */
+void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn)
+{
+	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
+}
+
+/* The packet path: @a goes into tn->accepted, or is freed.  Takes a bucket
+ * lock of the table.  Returns false if the table took no entry for it
+ * (without memory), true if it has one, @a or an older one.
+ */
+bool nf_tproxy2_accepted_insert(struct tproxy2_net *tn,
+				struct tproxy2_accepted *a)
+{
+	struct tproxy2_accepted *old;
+
+	old = rhashtable_lookup_get_insert_fast(&tn->accepted, &a->node,
+						tproxy2_accepted_params);
+	if (IS_ERR(old)) {
+		kfree(a);
+		return false;
+	}
+	if (!old)
+		return true;
+	/* An entry for the same socket tuple stands (one whose socket went
+	 * without a release): the conntrack that has the tuple now is the
+	 * one the keeper finds, in the zone and from the interface of the
+	 * newest connection.
+	 */
+	if (old->zone.id == a->zone.id && old->zone.dir == a->zone.dir &&
+	    old->dif == a->dif && old->sdif == a->sdif)
+		kfree(a);
+	else if (rhashtable_replace_fast(&tn->accepted, &old->node, &a->node,
+					 tproxy2_accepted_params))
+		kfree(a);
+	else
+		kfree_rcu(old, rcu);
+	return true;
+}
+
+/* The entry of @key; caller holds RCU */
+struct tproxy2_accepted *
+nf_tproxy2_accepted_find(struct tproxy2_net *tn,
+			 const struct tproxy2_conn_key *key)
+{
+	return rhashtable_lookup(&tn->accepted, key, tproxy2_accepted_params);
+}
+
+/* The conntrack of a redirected connection, by the socket's view of it;
+ * a reference is taken.  Caller holds RCU.
+ */
+struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
+					    const struct tproxy2_accepted *a)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= a->key.laddr,
+		.src.u.all	= a->key.lport,
+		.dst.u3.ip	= a->key.raddr,
+		.dst.u.all	= a->key.rport,
+		.dst.protonum	= a->key.proto,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+
+	h = nf_conntrack_find_get(net, &a->zone, &tuple);
+	if (!h)
+		return NULL;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) == IP_CT_DIR_REPLY &&
+	    test_bit(IPS_TPROXY_BIT, &ct->status) &&
+	    !test_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status))
+		return ct;
+	nf_ct_put(ct);
+	return NULL;
+}
+
+/* Take @a out of tn->accepted (freed by kfree_rcu()): true for the one
+ * caller that did
+ */
+bool nf_tproxy2_accepted_unlink(struct tproxy2_net *tn,
+				struct tproxy2_accepted *a)
+{
+	if (rhashtable_remove_fast(&tn->accepted, &a->node,
+				   tproxy2_accepted_params))
+		return false;
+	kfree_rcu(a, rcu);
+	return true;
+}
+
+/* Walk the entries of @proto (0: all) under RCU, a batch at a time.  The
+ * cost is the namespace's own redirected connections.
+ */
+void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
+			      tproxy2_accepted_fn fn, void *data)
+{
+	struct rhashtable_iter iter;
+	struct tproxy2_accepted *a;
+	unsigned int n = 0;
+	bool unlinked;
+
+	rhashtable_walk_enter(&tn->accepted, &iter);
+	rhashtable_walk_start(&iter);
+	while ((a = rhashtable_walk_next(&iter))) {
+		struct nf_conn *ct;
+
+		if (IS_ERR(a))
+			continue;	/* -EAGAIN: resized; some seen twice */
+		if (proto && a->key.proto != proto)
+			continue;
+		ct = nf_tproxy2_accepted_find_ct(tn->net, a);
+		unlinked = fn(tn, a, ct, data);
+		if (ct)
+			nf_ct_put(ct);
+		/* not right after unlinking the current entry: the walk
+		 * would lose its place in the bucket
+		 */
+		if (++n % 256 == 0 && !unlinked) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPROXY 2.0 sockrefs: the packet path.
+ *
+ * For the first packet of a new connection, NAT lookups at NF_IP_PRI_TPROXY - 1
+ * (ahead of the tproxy table's rules) look for a sockref:
+ *  - PREROUTING and OUTPUT: a LISTEN (or ESTABLISHED) sockref whose foreign
+ *    address is the destination; the connection is redirected to its socket;
+ *  - POSTROUTING: a CONNECT (or ESTABLISHED) sockref whose socket sends the
+ *    packet; the source is translated to the foreign address.
+ * The lookups are registered in a namespace when its first sockref is made,
+ * so namespaces that never use sockrefs pay nothing.  The tproxy table's
+ * target redirects through nf_tproxy2_redirect().
+ *
+ * Locks.  All of this runs in a netfilter hook, under RCU, and takes
+ * neither tn->lock nor tn->setup.  The sockrefs, their buckets and the
+ * tables are found under RCU (nf_tproxy2_find_by_sk(),
+ * nf_tproxy2_find_bucket(), the walk of a bucket here); a conntrack a
+ * sockref owns joins its lock-free list (llist).  The locks it can take are
+ * none of a sockref's: a bucket lock of tn->accepted, to insert or replace
+ * an entry (nf_tproxy2_accepted_insert()); conntrack's and NAT's own
+ * (nf_nat_setup_info(), nf_ct_kill() of an old conntrack); the timer's and
+ * workqueue's, to queue the keeper; and the slab allocator's.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/ip.h>
+#include <linux/llist.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/l3mdev.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+#include <net/netfilter/nf_nat.h>
+#include <net/netfilter/nf_nat_redirect.h>
+#include <net/netfilter/nf_tproxy2.h>
+
+#include "nf_tproxy2_internal.h"
+
+/* Sets IPS_TPROXY, and lets the namespace know that sockets closing in it
+ * may take tproxied conntracks with them.
+ */
+static void tproxy2_mark_ct(struct net *net, struct nf_conn *ct)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+
+	set_bit(IPS_TPROXY_BIT, &ct->status);
+	if (!READ_ONCE(tn->tproxied))
+		WRITE_ONCE(tn->tproxied, true);
+}
+
+/* nf_nat_setup_info() for a mapping that NAT helpers leave alone: the
+ * proxy that the connection goes to speaks its protocol itself, and a
+ * helper rewriting what it relays would corrupt it.  A manip that is set
+ * up already (by a nat table rule that ran first) stands.  The bit is set
+ * after the mapping, non-atomically with it: the conntrack is unconfirmed,
+ * only this CPU sees it, and the helpers look at the bit later, at their
+ * own hook.
+ */
+static unsigned int tproxy2_nat_setup(struct nf_conn *ct,
+				      const struct nf_nat_range2 *range,
+				      enum nf_nat_manip_type maniptype)
+{
+	unsigned int verdict;
+
+	if (nf_nat_initialized(ct, maniptype))
+		return NF_ACCEPT;
+	verdict = nf_nat_setup_info(ct, range, maniptype);
+	if (verdict == NF_ACCEPT)
+		set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
+	return verdict;
+}
+
+/* The interface a redirected connection comes in on, as inet_iif() and
+ * inet_sdif() will give it to the socket lookup
+ */
+static void tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum,
+			   int *dif, int *sdif)
+{
+	int master;
+
+	if (hooknum != NF_INET_PRE_ROUTING) {
+		*dif = LOOPBACK_IFINDEX;
+		*sdif = 0;
+		return;
+	}
+	rcu_read_lock();
+	master = l3mdev_master_ifindex_rcu(skb->dev);
+	rcu_read_unlock();
+	*dif = master ?: skb->dev->ifindex;
+	*sdif = master ? skb->dev->ifindex : 0;
+}
+
+/* A connection was just redirected to a local socket (@ct is not confirmed
+ * yet): it gets an entry in tn->accepted, which holds no reference to @ct.
+ * TCP: the keeper pins it once that socket exists (the handshake is
+ * complete), until the socket is released.  UDP: it goes once no socket
+ * takes its datagrams any more (the sweeper).  The entries are bounded by
+ * the conntrack table's size; without memory, or beyond that, the
+ * connection follows conntrack's own timeouts alone.
+ */
+static void tproxy2_add_accepted(struct net *net, struct nf_conn *ct,
+				 const struct sk_buff *skb, unsigned int hooknum)
+{
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	unsigned int max = READ_ONCE(nf_conntrack_max);
+	struct tproxy2_accepted *a;
+
+	if (max && atomic_read(&tn->accepted.nelems) >= max)
+		return;
+	a = kmalloc(sizeof(*a), GFP_ATOMIC);
+	if (!a)
+		return;
+	memset(&a->key, 0, sizeof(a->key));
+	a->key.proto = nf_ct_protonum(ct);
+	a->key.laddr = reply->src.u3.ip;
+	a->key.lport = reply->src.u.all;
+	a->key.raddr = reply->dst.u3.ip;
+	a->key.rport = reply->dst.u.all;
+	a->zone = *nf_ct_zone(ct);
+	if (a->key.proto == IPPROTO_UDP)
+		nf_tproxy2_note_zone(tn, &a->zone);
+	tproxy2_in_dif(skb, hooknum, &a->dif, &a->sdif);
+	if (nf_tproxy2_accepted_insert(tn, a))
+		nf_tproxy2_keeper_soon(tn);
+}
+
+/* The destination mapping of nf_tproxy2_redirect(), without the entry in
+ * tn->accepted
+ */
+static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct,
+					 unsigned int hooknum, __be32 laddr,
+					 __be16 lport)
+{
+	struct nf_nat_range2 range = {};
+	unsigned int verdict;
+
+	if (lport) {
+		range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+		range.min_proto.all = lport;
+		range.max_proto.all = lport;
+	}
+	if (laddr) {
+		range.flags |= NF_NAT_RANGE_MAP_IPS;
+		range.min_addr.ip = laddr;
+		range.max_addr.ip = laddr;
+		verdict = tproxy2_nat_setup(ct, &range, NF_NAT_MANIP_DST);
+	} else {
+		/* where REDIRECT would go; the helpers keep off it as in
+		 * tproxy2_nat_setup()
+		 */
+		verdict = nf_nat_redirect_ipv4(skb, &range, hooknum);
+		if (verdict == NF_ACCEPT)
+			set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
+	}
+	if (verdict == NF_ACCEPT)
+		tproxy2_mark_ct(nf_ct_net(ct), ct);
+	return verdict;
+}
+
+/* See <net/netfilter/nf_tproxy2.h>.  A conntrack that was confirmed before
+ * (a flow older than the NAT hooks of its namespace) is left alone, as nat
+ * table rules leave it.
+ */
+unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
+				 __be32 laddr, __be16 lport)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	unsigned int verdict;
+
+	if (nf_ct_is_confirmed(ct))
+		return NF_ACCEPT;
+	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
+	if (verdict == NF_ACCEPT)
+		tproxy2_add_accepted(nf_ct_net(ct), ct, skb, hooknum);
+	return verdict;
+}
+EXPORT_SYMBOL_GPL(nf_tproxy2_redirect);
+
+/* Pin @ct: while its socket is open it does not time out.  @ct is not
+ * confirmed yet, so the timeout set is still relative.
+ */
+static void tproxy2_ct_pin(struct nf_conn *ct)
+{
+	nf_ct_refresh(ct, TPROXY2_PIN);
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+}
+
+/* Owned conntracks join @sr without a lock.  If @sr was unlinked
+ * meanwhile, whoever sees that takes the list and lets go of it: either
+ * nf_tproxy2_unlink() sees the new entries, or we see @sr dead.
+ */
+static void tproxy2_cts_add(struct tproxy2_sockref *sr, struct llist_node *first,
+			    struct llist_node *last)
+{
+	llist_add_batch(first, last, &sr->cts);
+	/* pairs with smp_mb() in nf_tproxy2_unlink() */
+	smp_mb();
+	if (READ_ONCE(sr->dead))
+		nf_tproxy2_release_cts(llist_del_all(&sr->cts));
+}
+
+/* @sr created @ct, which is to live as long as @sr's socket.  One small
+ * object per connection, and a reference to @ct.  Without memory, it is
+ * simply not owned.
+ */
+static void tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
+			   struct nf_conn *ct)
+{
+	struct tproxy2_ct *tc = kmem_cache_alloc(nf_tproxy2_ct_cache, GFP_ATOMIC);
+
+	if (!tc)
+		return;
+	nf_conntrack_get(&ct->ct_general);
+	tc->ct = ct;
+	tproxy2_ct_pin(ct);
+	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+	tproxy2_cts_add(sr, &tc->node, &tc->node);
+	nf_tproxy2_keeper_start(tn);
+}
+
+/* A UDP receiver (ITP_LISTEN | ITP_UNIDIR) takes single datagrams, not
+ * flows: the mapping @ct made for this one is gone once it is delivered
+ * (it expires on confirmation), and the flow's next datagram is looked up
+ * afresh, to go to its session socket if there is one by then.  @ct is not
+ * confirmed yet: its timeout is still relative.
+ */
+static void tproxy2_ct_expire_on_confirm(struct nf_conn *ct)
+{
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	WRITE_ONCE(ct->timeout, 0);
+}
+
+/* A conntrack a released socket left holds the tuple a new mapping needs:
+ * the new one wins.
+ */
+static void tproxy2_reclaim_tuple(struct nf_conn *ct, __be32 faddr,
+				  __be16 fport)
+{
+	const struct nf_conntrack_tuple *orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= orig->dst.u3.ip,
+		.src.u.all	= orig->dst.u.all,
+		.dst.u3.ip	= faddr,
+		.dst.u.all	= fport,
+		.dst.protonum	= orig->dst.protonum,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *old;
+
+	h = nf_conntrack_find_get(nf_ct_net(ct), nf_ct_zone(ct), &tuple);
+	if (!h)
+		return;
+	old = nf_ct_tuplehash_to_ctrack(h);
+	if (old != ct && nf_tproxy2_ct_released(old))
+		nf_ct_kill(old);
+	nf_ct_put(old);
+}
+
+/* Does an ITP_ONCE sockref apply to a new connection with this peer?  To
+ * the first only, and to that one again: its conntrack may be made anew
+ * (the first SYN was dropped by a filter rule after the mapping, or reset,
+ * and is retransmitted), and that is still the one connection.  The peer
+ * is the destination of the socket's own connections, the source of those
+ * to its foreign address.
+ */
+static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
+			       __be32 peer, __be16 peer_port)
+{
+	if (!(flags & ITP_ONCE))
+		return true;
+	if (!test_and_set_bit(TPROXY2_USED_BIT, &sr->used)) {
+		WRITE_ONCE(sr->once_peer, peer);
+		WRITE_ONCE(sr->once_peer_port, peer_port);
+		return true;
+	}
+	return READ_ONCE(sr->once_peer) == peer &&
+	       READ_ONCE(sr->once_peer_port) == peer_port;
+}
+
+/* The sockref of bucket @k that applies to a new connection from
+ * saddr:sport.  A sockref that moves to another bucket under our feet
+ * takes the walk along: its fields are checked again, and a walk that
+ * ends in another bucket starts over.  Caller holds RCU.
+ */
+static struct tproxy2_sockref *
+tproxy2_scan_bucket(struct tproxy2_tables *t, const struct tproxy2_fkey *k,
+		    __be32 saddr, __be16 sport, u32 *flagsp)
+{
+	struct hlist_nulls_node *node;
+	struct tproxy2_sockref *sr;
+	struct tproxy2_bucket *b;
+
+begin:
+	b = nf_tproxy2_find_bucket(t, k);
+	if (!b)
+		return NULL;
+	hlist_nulls_for_each_entry_rcu(sr, node, &b->sockrefs, foreign_node) {
+		u32 flags = READ_ONCE(sr->flags);
+
+		if (sr->proto != k->proto || READ_ONCE(sr->fport) != k->fport)
+			continue;
+		if (k->kind == TPROXY2_BY_SESSION ?
+		    !(flags & ITP_ESTABLISHED) ||
+		    READ_ONCE(sr->raddr) != k->raddr ||
+		    READ_ONCE(sr->rport) != k->rport :
+		    (flags & (ITP_LISTEN | ITP_ESTABLISHED)) != ITP_LISTEN)
+			continue;
+		if (!tproxy2_claim_once(sr, flags, saddr, sport))
+			continue;
+		*flagsp = flags;
+		return sr;
+	}
+	if (get_nulls_value(node) != tproxy2_bucket_nulls(b))
+		goto begin;
+	return NULL;
+}
+
+/* The sockref for a new connection from saddr:sport to daddr:dport.  A
+ * session socket (ESTABLISHED) of this peer comes before a listener, so
+ * that a UDP flow goes to its session even where a receiver listens on the
+ * same foreign address; an exact foreign port comes before a sockref for
+ * any port, and so does an exact peer port.  Six bucket lookups at most,
+ * none of a kind the namespace has no bucket of, each started over if a
+ * sockref moved under its feet.
+ */
+static struct tproxy2_sockref *
+tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
+		       __be16 dport, __be32 saddr, __be16 sport, u32 *flagsp)
+{
+	static const struct {
+		u8	kind;
+		bool	any_fport;
+		bool	any_rport;
+	} order[] = {
+		{ TPROXY2_BY_SESSION,	false,	false },
+		{ TPROXY2_BY_SESSION,	false,	true },
+		{ TPROXY2_BY_SESSION,	true,	false },
+		{ TPROXY2_BY_SESSION,	true,	true },
+		{ TPROXY2_BY_LISTEN,	false,	false },
+		{ TPROXY2_BY_LISTEN,	true,	false },
+	};
+	struct tproxy2_sockref *sr;
+	struct tproxy2_fkey k;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		/* Squid's and HAProxy's sockrefs (CONNECT) are in none */
+		if (!READ_ONCE(t->buckets[order[i].kind]))
+			continue;
+		tproxy2_fkey_init(&k, order[i].kind, proto, daddr,
+				  order[i].any_fport ? 0 : dport, saddr,
+				  order[i].any_rport ? 0 : sport);
+		sr = tproxy2_scan_bucket(t, &k, saddr, sport, flagsp);
+		if (sr)
+			return sr;
+	}
+	return NULL;
+}
+
+/* A CONNECT (or ESTABLISHED) sockref of the socket sending this packet */
+static struct tproxy2_sockref *
+tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
+		     __be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		     u32 *flagsp)
+{
+	struct tproxy2_sockref *sr = sk ? nf_tproxy2_find_by_sk(t, sk) : NULL;
+	u32 flags;
+	__be32 raddr;
+	__be16 rport;
+
+	if (!sr || sr->proto != proto || sr->lport != sport ||
+	    (sr->laddr && sr->laddr != saddr))
+		return NULL;
+	flags = READ_ONCE(sr->flags);
+	raddr = READ_ONCE(sr->raddr);
+	rport = READ_ONCE(sr->rport);
+	if (!(flags & (ITP_CONNECT | ITP_ESTABLISHED)))
+		return NULL;
+	if ((raddr && raddr != daddr) || (rport && rport != dport))
+		return NULL;
+	if ((flags & ITP_ESTABLISHED) && !raddr)
+		return NULL;
+	if (!tproxy2_claim_once(sr, flags, daddr, dport))
+		return NULL;
+	*flagsp = flags;
+	return sr;
+}
+
+/* Set up the mapping that @sr, found for @ct's first packet, asks for */
+static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
+					struct tproxy2_sockref *sr, u32 flags,
+					const struct nf_hook_state *state)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(state->net);
+	__be16 fport = READ_ONCE(sr->fport);	/* once: an UNASSIGN clears it */
+	struct nf_nat_range2 range = {};
+	unsigned int verdict;
+
+	/* A mark-only sockref, or ITP_MARK: no translation */
+	if (!sr->faddr || (flags & ITP_MARK)) {
+		tproxy2_mark_ct(state->net, ct);
+		if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
+			tproxy2_own_ct(tn, sr, ct);
+		return NF_ACCEPT;
+	}
+
+	if (state->hook == NF_INET_POST_ROUTING) {
+		range.flags = NF_NAT_RANGE_MAP_IPS;
+		range.min_addr.ip = sr->faddr;
+		range.max_addr.ip = sr->faddr;
+		if (fport) {
+			range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+			range.min_proto.all = fport;
+			range.max_proto.all = fport;
+			tproxy2_reclaim_tuple(ct, sr->faddr, fport);
+		}
+		verdict = tproxy2_nat_setup(ct, &range, NF_NAT_MANIP_SRC);
+		if (verdict == NF_ACCEPT)
+			tproxy2_mark_ct(state->net, ct);
+	} else {
+		verdict = tproxy2_redirect_map(skb, ct, state->hook, sr->laddr,
+					       sr->lport);
+	}
+
+	if (verdict != NF_ACCEPT) {
+		/* no mapping made: an ITP_ONCE sockref is not used up */
+		if (flags & ITP_ONCE)
+			clear_bit(TPROXY2_USED_BIT, &sr->used);
+		return verdict;
+	}
+	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
+		tproxy2_own_ct(tn, sr, ct);
+	else if ((flags & ITP_UNIDIR) && sr->proto == IPPROTO_UDP)
+		tproxy2_ct_expire_on_confirm(ct);
+	else
+		/* a LISTEN socket's connections belong to the sockets it
+		 * accepts, a UDP receiver's flows to whichever socket takes
+		 * their datagrams
+		 */
+		tproxy2_add_accepted(state->net, ct, skb, state->hook);
+	return NF_ACCEPT;
+}
+
+/* NAT lookup: run by the NAT core for the first packet of a connection */
+static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(state->net);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	enum ip_conntrack_info ctinfo;
+	__be16 _ports[2];
+	const __be16 *ports;
+	struct nf_conn *ct;
+	u32 flags = 0;
+
+	if (!READ_ONCE(tn->count) || READ_ONCE(nf_tproxy2_stopped))
+		return NF_ACCEPT;
+	if ((iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) ||
+	    ip_is_fragment(iph))
+		return NF_ACCEPT;
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct)
+		return NF_ACCEPT;
+	ports = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_ports), _ports);
+	if (!ports)
+		return NF_ACCEPT;
+
+	t = rcu_dereference(tn->tables);
+	if (!t)
+		return NF_ACCEPT;
+
+	if (state->hook == NF_INET_POST_ROUTING) {
+		sr = tproxy2_lookup_local(t, skb_to_full_sk(skb), iph->protocol,
+					  iph->saddr, ports[0], iph->daddr,
+					  ports[1], &flags);
+	} else {
+		/* A proxy's own sockets that have sockrefs talk to the real
+		 * foreign addresses: its listeners must not take that back.
+		 */
+		if (state->hook == NF_INET_LOCAL_OUT && skb->sk &&
+		    nf_tproxy2_find_by_sk(t, skb_to_full_sk(skb)))
+			return NF_ACCEPT;
+		sr = tproxy2_lookup_foreign(t, iph->protocol, iph->daddr,
+					    ports[1], iph->saddr, ports[0],
+					    &flags);
+	}
+	if (!sr)
+		return NF_ACCEPT;
+	/* The flow's conntrack is older than the sockref's mapping (it was
+	 * made before the NAT lookups were registered here): no mapping can
+	 * be set up on it any more.  The sockref takes the flow over: that
+	 * conntrack goes and, so that nothing leaves untranslated, this
+	 * packet with it; the next one makes a conntrack that is mapped.
+	 */
+	if (nf_ct_is_confirmed(ct)) {
+		if (test_bit(IPS_TPROXY_BIT, &ct->status))
+			return NF_ACCEPT;
+		nf_ct_kill(ct);
+		return NF_DROP;
+	}
+
+	return tproxy2_sockref_nat(skb, ct, sr, flags, state);
+}
+
+static const struct nf_hook_ops tproxy2_nat_ops[] = {
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_TPROXY - 1,
+	},
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_TPROXY - 1,
+	},
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP_PRI_TPROXY - 1,
+	},
+};
+
+static void tproxy2_unregister_first(struct net *net, struct nf_hook_ops *ops,
+				     int n)
+{
+	while (n)
+		nf_nat_ipv4_unregister_fn(net, &ops[--n]);
+}
+
+/* The NAT lookups of @net, registered; the caller kfree()s what is
+ * returned after nf_tproxy2_unregister_lookups() and an RCU grace period.
+ */
+struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net)
+{
+	struct nf_hook_ops *ops;
+	int i, err;
+
+	ops = kmemdup(tproxy2_nat_ops, sizeof(tproxy2_nat_ops), GFP_KERNEL);
+	if (!ops)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < ARRAY_SIZE(tproxy2_nat_ops); i++) {
+		err = nf_nat_ipv4_register_fn(net, &ops[i]);
+		if (err) {
+			tproxy2_unregister_first(net, ops, i);
+			kfree(ops);
+			return ERR_PTR(err);
+		}
+	}
+	return ops;
+}
+
+void nf_tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops)
+{
+	tproxy2_unregister_first(net, ops, ARRAY_SIZE(tproxy2_nat_ops));
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TPROXY 2.0 sockrefs: what the files of nf_tproxy2.ko share.  Other modules
+ * use <net/netfilter/nf_tproxy2.h>.
+ *
+ *   nf_tproxy2_sockopt.c    the socket options IP_TPROXY and IP_RECVORIGADDRS;
+ *                           module_init
+ *   nf_tproxy2_net.c        a namespace's state: its setup with the first
+ *                           sockref, its exit; the module's init and exit
+ *   nf_tproxy2_tables.c     the sockref tables: buckets, placement, unlinking
+ *   nf_tproxy2_hooks.c      the packet path: the NAT lookups, the sockref
+ *                           lookups for a new connection, nf_tproxy2_redirect()
+ *   nf_tproxy2_conntrack.c  tproxied conntracks: pins, the conntracks a
+ *                           sockref owns, the table of redirected connections
+ *   nf_tproxy2_ops.c        IP_TPROXY's operations on the calling socket's
+ *                           sockref, the UDP handoff, ALLOC
+ *   nf_tproxy2_release.c    a socket's release, the UDP sweeper, the keeper
+ *   nf_tproxy2_proc.c       /proc/net/tproxy
+ *
+ * Locks.  tn->lock (a spinlock, taken with BHs off) serialises the writers
+ * of a namespace's sockrefs, of their buckets and of the lists of
+ * conntracks they own: the operations of IP_TPROXY, the release of a
+ * socket that has a sockref, and the keeper.  tn->setup (a mutex)
+ * serialises the setup with the first sockref.  The packet path takes
+ * neither; see nf_tproxy2_hooks.c for what it does take.
+ */
+#ifndef _NF_TPROXY2_INTERNAL_H
+#define _NF_TPROXY2_INTERNAL_H
+
+#include <linux/list_nulls.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/netfilter/nf_conntrack_zones_common.h>
+#include <linux/rcupdate.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/sock.h>
+
+struct nf_conn;
+struct nf_conntrack_tuple;
+struct nf_conntrack_tuple_hash;
+struct nf_hook_ops;
+
+/* A tproxied TCP connection's conntrack never times out while a socket of
+ * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
+ * keeps conntrack's own refresh off it) with a timeout of a day, and the
+ * namespace's keeper moves that timeout on once a quarter of it is gone,
+ * as conntrack itself does for offloaded flows.  A sockref's own
+ * connection is pinned on its first packet; one redirected to a local
+ * socket is pinned by the keeper once that socket exists (a SYN that no
+ * socket takes is never pinned).  From the socket's release on, conntrack's
+ * own TCP state timeouts apply, as to any NAT'd connection: queued data, a
+ * zero window, the closing handshake and retransmissions all pass through
+ * the mapping.  A new mapping that needs the tuple of a released one takes
+ * it over at once (tproxy2_reclaim_tuple() in nf_tproxy2_hooks.c).
+ */
+#define TPROXY2_PIN		NF_CT_DAY
+/* The keeper runs this often while there are pinned conntracks... */
+#define TPROXY2_KEEP_PERIOD	(TPROXY2_PIN / 4)
+/* ...and this soon after a connection was redirected to a local socket, and
+ * again while one waits for its socket: until then the connection follows
+ * conntrack's own timeouts, none of which is shorter than this while it is
+ * open in both directions.  The keeper's cost is the namespace's own
+ * tproxied connections, not the conntrack table.
+ */
+#define TPROXY2_SETTLE		(30 * HZ)
+/* How many zones of tproxied UDP flows a namespace keeps track of */
+#define TPROXY2_ZONES		8
+
+/**
+ * struct tproxy2_sockref - a socket's tie to a foreign address
+ * @owner_node: in the namespace's table by owning socket (key @sk)
+ * @foreign_node: in the bucket of the foreign-address table that its mode
+ *	puts it in: LISTEN by @faddr, @fport; ESTABLISHED by these and
+ *	@raddr, @rport.  Other modes are in none.
+ * @sk: the owning socket; the sockref holds no reference, it is removed
+ *	before the socket goes away.  The packet path only compares it.
+ * @faddr: foreign address; 0 for a mark-only sockref
+ * @fport: foreign port (0: any)
+ * @lport: local port
+ * @laddr: local address the socket was bound to at ASSIGN; 0 for any
+ * @raddr: remote peer recorded by CONNECT; 0 for any
+ * @rport: remote port
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @dead: unlinked; conntracks that join @cts after this are released by
+ *	whoever added them
+ * @flags: ITP_* mode and modifiers, never ITP_APPLIED
+ * @used: bit TPROXY2_USED_BIT set once an ITP_ONCE sockref has been applied
+ * @once_peer: the peer of the connection it was applied to: the
+ *	destination of the socket's own, the source of one to @faddr
+ * @once_peer_port: and its port
+ * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
+ *	struct tproxy2_ct; each holds a reference to its conntrack.  The
+ *	packet path adds to it without a lock; the others take it whole
+ *	(llist_del_all()), under the namespace's lock unless they found the
+ *	sockref dead, or are the namespace's exit
+ * @rcu: for kfree_rcu() after unlinking: the packet path, the keeper's
+ *	walk and /proc read it under RCU
+ *
+ * A sockref belongs to exactly one socket and lives no longer than it: it
+ * is created by IP_TPROXY ASSIGN on that socket and removed by UNASSIGN or
+ * when the socket is released.  @fport, @flags, @raddr and @rport change
+ * under the namespace's lock (nf_tproxy2_place()), and the packet path
+ * reads them with READ_ONCE(); @faddr, @proto, @laddr and @lport never
+ * change.  The struct is 96 bytes on 64-bit (a build-time check in
+ * nf_tproxy2_core_init()); its slab cache takes more per object in a
+ * kernel with slab debugging or KASAN (red zones, metadata).
+ */
+struct tproxy2_sockref {
+	struct rhash_head	owner_node;
+	struct hlist_nulls_node	foreign_node;
+	const struct sock	*sk;
+	__be32			faddr;
+	__be16			fport;
+	__be16			lport;
+	__be32			laddr;
+	__be32			raddr;
+	__be16			rport;
+	u8			proto;
+	bool			dead;
+	u32			flags;
+	unsigned long		used;
+	__be32			once_peer;
+	__be16			once_peer_port;
+	struct llist_head	cts;
+	struct rcu_head		rcu;
+};
+
+#define TPROXY2_USED_BIT	0
+
+/* A conntrack a sockref created and owns, on its @cts */
+struct tproxy2_ct {
+	struct llist_node	node;
+	struct nf_conn		*ct;
+};
+
+/* The kinds of bucket in by_foreign */
+enum tproxy2_fkind {
+	TPROXY2_BY_PORT,	/* every sockref with this foreign port */
+	TPROXY2_BY_LISTEN,	/* LISTEN sockrefs (without ESTABLISHED) */
+	TPROXY2_BY_SESSION,	/* ESTABLISHED sockrefs, by their peer too */
+	TPROXY2_BY_KINDS
+};
+
+/* The tables grow and shrink with the sockrefs in them: an insertion and a
+ * removal cost the same with ten sockrefs as with a hundred thousand, and
+ * so does a lookup, but for the sockrefs that share its very key (sessions
+ * of one peer, listeners with SO_REUSEADDR), which it walks in order.  A
+ * packet a socket sends is matched through by_sk: a socket has one sockref
+ * at most.  A packet to a foreign address is matched through by_foreign,
+ * whose buckets are keyed by what the lookup knows of the packet (struct
+ * tproxy2_fkey).
+ */
+struct tproxy2_tables {
+	struct rhashtable	by_sk;
+	struct rhashtable	by_foreign;
+	unsigned int		buckets[TPROXY2_BY_KINDS];	/* of each kind */
+};
+
+/* The key of a bucket; @raddr and @rport only for TPROXY2_BY_SESSION */
+struct tproxy2_fkey {
+	__be32	faddr;
+	__be32	raddr;
+	__be16	fport;
+	__be16	rport;
+	u8	proto;
+	u8	kind;
+	u16	zero;
+};
+
+/**
+ * struct tproxy2_bucket - the sockrefs of one key of by_foreign
+ * @node: in by_foreign
+ * @key: the key
+ * @sockrefs: TPROXY2_BY_LISTEN, TPROXY2_BY_SESSION: the sockrefs, newest
+ *	first.  Sockrefs that share a key are sessions with the same peer or
+ *	listeners with SO_REUSEADDR: a lookup takes the first that applies,
+ *	and a removal unlinks in O(1).
+ * @users: TPROXY2_BY_PORT: how many sockrefs have this foreign port.  That
+ *	is all that ASSIGN and ALLOC need to know of them.
+ * @rcu: for kfree_rcu() once it is out of by_foreign
+ *
+ * A bucket exists while it has sockrefs or users.  Changes are made under
+ * the namespace's lock; the packet path reads under RCU.
+ */
+struct tproxy2_bucket {
+	struct rhash_head	node;
+	struct tproxy2_fkey	key;
+	struct hlist_nulls_head	sockrefs;
+	unsigned int		users;
+	struct rcu_head		rcu;
+};
+
+/* What ends a bucket's list of sockrefs: its address, unique among the
+ * buckets a reader under RCU may still be in.  A lookup that ends on another
+ * value followed a sockref that moved to another bucket, and starts over.
+ */
+static inline unsigned long tproxy2_bucket_nulls(const struct tproxy2_bucket *b)
+{
+	return (unsigned long)b >> 1;
+}
+
+static inline void tproxy2_fkey_init(struct tproxy2_fkey *k,
+				     enum tproxy2_fkind kind, u8 proto,
+				     __be32 faddr, __be16 fport,
+				     __be32 raddr, __be16 rport)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = kind;
+	k->proto = proto;
+	k->faddr = faddr;
+	k->fport = fport;
+	if (kind == TPROXY2_BY_SESSION) {
+		k->raddr = raddr;
+		k->rport = rport;
+	}
+}
+
+/* What decides a sockref's buckets */
+struct tproxy2_place {
+	u32	flags;
+	__be32	raddr;
+	__be16	rport;
+	__be16	fport;
+};
+
+/* A connection that the tproxy table or a LISTEN sockref redirected to a
+ * local socket, by that socket's own view of it (the conntrack's reply
+ * tuple): its release finds the entry in one lookup.
+ */
+struct tproxy2_conn_key {
+	__be32	laddr;
+	__be32	raddr;
+	__be16	lport;
+	__be16	rport;
+	u8	proto;
+	u8	zero[3];
+};
+
+/* Such a connection (TCP or UDP), in tn->accepted until its socket is
+ * released or the keeper finds it gone.  It holds no reference to the
+ * conntrack (a SYN flood must not keep conntracks allocated): the keeper,
+ * the sweeper and the release look the conntrack up by the key, in @zone.
+ * @dif, @sdif: the interface it came in on, as the socket lookup on input
+ * has them (the VRF master and the slave), for a socket bound to one.
+ * @rcu: for kfree_rcu() once it is out of tn->accepted.
+ */
+struct tproxy2_accepted {
+	struct rhash_head		node;
+	struct tproxy2_conn_key		key;
+	struct nf_conntrack_zone	zone;
+	int				dif;
+	int				sdif;
+	struct rcu_head			rcu;
+};
+
+/* tn->keeper_flags: queued to run within TPROXY2_SETTLE */
+#define TPROXY2_KEEPER_SOON	0
+
+/**
+ * struct tproxy2_net - the sockrefs of a network namespace
+ * @lock: serialises the writers of the sockrefs, their buckets and the
+ *	lists of conntracks they own; never taken on the packet path
+ * @setup: serialises the one-time setup of @tables and the NAT lookups
+ * @tables: allocated with the namespace's first sockref
+ * @ops: the NAT lookups, registered with @tables
+ * @count: number of sockrefs, so that the empty case costs one read
+ * @tproxied: a connection was tproxied here; closing sockets look for theirs
+ * @accepted: the connections redirected to local sockets; lookups and
+ *	the walks run under RCU, an insertion or a removal takes a bucket
+ *	lock of the table (its own), never @lock
+ * @keeper: pins and keeps pinned conntracks, lets go of the ones whose
+ *	connection is gone; queued while there are any
+ * @keeper_flags: TPROXY2_KEEPER_SOON: queued to run within TPROXY2_SETTLE
+ * @owned_next: when the keeper walks the sockrefs' conntracks next
+ * @sweeper: a UDP receiver went: the flows that no socket takes any more
+ *	go.  One work item, so that closing sockets queue it once at most.
+ * @sweep_last: when a receiver was last released; the sweeper runs again
+ *	if that was less than TPROXY2_SWEEP_DELAY before its walk began, or
+ *	after
+ * @udp_zones: the zones other than the default one that tproxied UDP flows
+ *	were seen in (nf_tproxy2_note_zone()), for the lookups that know a
+ *	flow's tuple but not its zone; filled in on the packet path without
+ *	a lock
+ * @net: the namespace, for the keeper and the sweeper
+ */
+struct tproxy2_net {
+	spinlock_t			lock;	/* the writers */
+	struct mutex			setup;	/* the first sockref */
+	struct tproxy2_tables __rcu	*tables;
+	struct nf_hook_ops		*ops;
+	unsigned int			count;
+	bool				tproxied;
+	struct rhashtable		accepted;
+	struct delayed_work		keeper;
+	unsigned long			keeper_flags;
+	unsigned long			owned_next;
+	struct delayed_work		sweeper;
+	unsigned long			sweep_last;
+	u32				udp_zones[TPROXY2_ZONES];
+	struct net			*net;
+};
+
+/* nf_tproxy2_net.c */
+extern unsigned int nf_tproxy2_net_id;
+extern struct workqueue_struct *nf_tproxy2_wq;
+extern struct kmem_cache *nf_tproxy2_sockref_cache;
+extern struct kmem_cache *nf_tproxy2_ct_cache;
+/* The module is going: sockets closed from now on may leave sockrefs behind
+ * (the release callback goes with the socket option), which nothing may
+ * look at any more
+ */
+extern bool nf_tproxy2_stopped;
+
+static inline struct tproxy2_net *tproxy2_pernet(const struct net *net)
+{
+	return net_generic(net, nf_tproxy2_net_id);
+}
+
+/* The namespace's tables; caller holds tn->lock. */
+static inline struct tproxy2_tables *tproxy2_tables_locked(struct tproxy2_net *tn)
+{
+	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
+}
+
+struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net);
+int nf_tproxy2_core_init(void);
+void nf_tproxy2_core_stop(void);
+void nf_tproxy2_core_fini(void);
+
+/* nf_tproxy2_tables.c */
+int nf_tproxy2_tables_init(struct tproxy2_tables *t);
+void nf_tproxy2_tables_destroy(struct tproxy2_tables *t);
+void nf_tproxy2_tables_exit(struct tproxy2_tables *t);
+struct tproxy2_sockref *nf_tproxy2_find_by_sk(struct tproxy2_tables *t,
+					      const struct sock *sk);
+struct tproxy2_sockref *nf_tproxy2_find_locked(struct tproxy2_net *tn,
+					       const struct sock *sk);
+struct tproxy2_bucket *nf_tproxy2_find_bucket(struct tproxy2_tables *t,
+					      const struct tproxy2_fkey *key);
+bool nf_tproxy2_port_in_use(struct tproxy2_tables *t, u8 proto,
+			    __be32 faddr, __be16 fport);
+void nf_tproxy2_place_of(const struct tproxy2_sockref *sr,
+			 struct tproxy2_place *p);
+int nf_tproxy2_place(struct tproxy2_tables *t, struct tproxy2_sockref *sr,
+		     const struct tproxy2_place *to);
+int nf_tproxy2_link(struct tproxy2_tables *t, struct tproxy2_sockref *sr);
+struct llist_node *nf_tproxy2_unlink(struct tproxy2_net *tn,
+				     struct tproxy2_sockref *sr);
+
+/* nf_tproxy2_hooks.c */
+struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net);
+void nf_tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops);
+
+/* nf_tproxy2_conntrack.c */
+void nf_tproxy2_ct_keep(struct nf_conn *ct);
+bool nf_tproxy2_ct_pin_confirmed(struct nf_conn *ct);
+void nf_tproxy2_ct_unpin(struct nf_conn *ct);
+void nf_tproxy2_ct_expire_grace(struct nf_conn *ct);
+bool nf_tproxy2_ct_gone(struct nf_conn *ct);
+bool nf_tproxy2_ct_released(const struct nf_conn *ct);
+void nf_tproxy2_delete_cts(struct llist_node *cts);
+void nf_tproxy2_release_cts(struct llist_node *cts);
+void nf_tproxy2_note_zone(struct tproxy2_net *tn,
+			  const struct nf_conntrack_zone *z);
+struct nf_conntrack_tuple_hash *
+nf_tproxy2_find_udp_flow(struct net *net, const struct nf_conntrack_tuple *tuple);
+int nf_tproxy2_accepted_init(struct tproxy2_net *tn);
+void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn);
+bool nf_tproxy2_accepted_insert(struct tproxy2_net *tn,
+				struct tproxy2_accepted *a);
+struct tproxy2_accepted *
+nf_tproxy2_accepted_find(struct tproxy2_net *tn,
+			 const struct tproxy2_conn_key *key);
+struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
+					    const struct tproxy2_accepted *a);
+bool nf_tproxy2_accepted_unlink(struct tproxy2_net *tn,
+				struct tproxy2_accepted *a);
+
+/* What a walk of tn->accepted does with an entry and its conntrack (NULL
+ * if that is gone; a reference is held): returns whether it unlinked it.
+ */
+typedef bool (*tproxy2_accepted_fn)(struct tproxy2_net *tn,
+				    struct tproxy2_accepted *a,
+				    struct nf_conn *ct, void *data);
+
+void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
+			      tproxy2_accepted_fn fn, void *data);
+
+/* nf_tproxy2_ops.c */
+int nf_tproxy2_assign(struct sock *sk, __be32 faddr, __be16 fport);
+int nf_tproxy2_unassign(struct sock *sk);
+int nf_tproxy2_set_flags(struct sock *sk, u32 flags);
+int nf_tproxy2_set_remote(struct sock *sk, __be32 raddr, __be16 rport);
+int nf_tproxy2_query(struct sock *sk, __be32 *addr, __be16 *port, u32 *flags);
+int nf_tproxy2_alloc_port(struct sock *sk);
+bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
+			       struct llist_node **cts);
+
+/* nf_tproxy2_release.c */
+void nf_tproxy2_release(struct sock *sk);
+void nf_tproxy2_sweeper_work(struct work_struct *work);
+void nf_tproxy2_keeper_work(struct work_struct *work);
+void nf_tproxy2_keeper_start(struct tproxy2_net *tn);
+void nf_tproxy2_keeper_soon(struct tproxy2_net *tn);
+
+/* nf_tproxy2_proc.c */
+int nf_tproxy2_proc_init(struct net *net);
+void nf_tproxy2_proc_exit(struct net *net);
+
+#endif /* _NF_TPROXY2_INTERNAL_H */

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPROXY 2.0 sockrefs: the operations of IP_TPROXY, each on the calling
+ * socket's own sockref (nf_tproxy2_sockopt.c checks the arguments and the
+ * capability).  They change a sockref under the namespace's lock, and let
+ * go of conntracks without it.  ITP_ESTABLISHED on a UDP sockref hands the
+ * flow over from its receiver; ALLOC picks a free foreign port.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/llist.h>
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+
+#include "nf_tproxy2_internal.h"
+
+/* Bound to a port and not connected; the address may be any.  Caller
+ * holds the socket's lock.
+ */
+static bool tproxy2_assignable(const struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	return inet->inet_num && !inet->inet_dport &&
+	       (sk->sk_protocol != IPPROTO_TCP ||
+		sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN);
+}
+
+int nf_tproxy2_assign(struct sock *sk, __be32 faddr, __be16 fport)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	int err = 0;
+
+	/* A socket that cannot have a sockref does not set up the
+	 * namespace's tables and NAT lookups; checked again below, locked.
+	 */
+	lock_sock(sk);
+	err = tproxy2_assignable(sk) ? 0 : -EINVAL;
+	release_sock(sk);
+	if (err)
+		return err;
+
+	t = nf_tproxy2_setup_tables(sock_net(sk));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+
+	sr = kmem_cache_zalloc(nf_tproxy2_sockref_cache, GFP_KERNEL_ACCOUNT);
+	if (!sr)
+		return -ENOMEM;
+
+	lock_sock(sk);
+	if (!tproxy2_assignable(sk)) {
+		err = -EINVAL;
+		goto out;
+	}
+
+	init_llist_head(&sr->cts);
+	sr->sk = sk;
+	sr->proto = sk->sk_protocol;
+	sr->laddr = inet->inet_rcv_saddr;
+	sr->lport = htons(inet->inet_num);
+	sr->faddr = faddr;
+	sr->fport = faddr ? fport : 0;
+
+	spin_lock_bh(&tn->lock);
+	if (nf_tproxy2_find_by_sk(t, sk)) {
+		err = -EEXIST;
+	} else if (sr->faddr && sr->fport && !sk->sk_reuse &&
+		   nf_tproxy2_port_in_use(t, sr->proto, sr->faddr, sr->fport)) {
+		err = -EADDRINUSE;
+	} else {
+		err = nf_tproxy2_link(t, sr);
+		if (!err) {
+			WRITE_ONCE(tn->count, tn->count + 1);
+			sr = NULL;
+		}
+	}
+	spin_unlock_bh(&tn->lock);
+out:
+	release_sock(sk);
+	if (sr)
+		kmem_cache_free(nf_tproxy2_sockref_cache, sr);
+	return err;
+}
+
+/* Remove the socket's sockref, if it has one: returns whether it had, and
+ * in @cts the conntracks it owned, for the caller to let go of.  A socket
+ * without a sockref costs one lookup under RCU, and no lock.
+ */
+bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
+			       struct llist_node **cts)
+{
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+
+	*cts = NULL;
+	rcu_read_lock();
+	t = rcu_dereference(tn->tables);
+	sr = t ? nf_tproxy2_find_by_sk(t, sk) : NULL;
+	rcu_read_unlock();
+	if (!sr)
+		return false;
+
+	spin_lock_bh(&tn->lock);
+	sr = nf_tproxy2_find_locked(tn, sk);
+	if (sr)
+		*cts = nf_tproxy2_unlink(tn, sr);
+	spin_unlock_bh(&tn->lock);
+	return sr;
+}
+
+/* UNASSIGN: the sockref's conntracks go with it */
+int nf_tproxy2_unassign(struct sock *sk)
+{
+	struct llist_node *cts;
+
+	if (!nf_tproxy2_remove_sockref(tproxy2_pernet(sock_net(sk)), sk, &cts))
+		return -ENOENT;
+	nf_tproxy2_delete_cts(cts);
+	return 0;
+}
+
+/* A UDP session socket takes over its flow (ITP_ESTABLISHED) from a
+ * receiver.  The conntrack that steered the flow's first datagrams to the
+ * receiver (by a tproxy table rule or a LISTEN sockref) would go on doing
+ * so: it goes.  The flow's next datagram makes a new one, and the session's
+ * sockref, now in the tables, maps it.  A datagram that was already past the
+ * old mapping on another CPU still reaches the receiver; the proxy forwards
+ * it through the session.  Waiting for those (an RCU grace period) would
+ * cost every new session milliseconds on SMP.  The session's own
+ * conntracks are left alone.  The flow's conntrack is looked for in the
+ * zones tproxied UDP flows were seen in.
+ */
+static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
+				__be32 faddr, __be16 fport)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.src.u3.ip	= raddr,
+		.src.u.all	= rport,
+		.dst.u3.ip	= faddr,
+		.dst.u.all	= fport,
+		.dst.protonum	= IPPROTO_UDP,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+
+	h = nf_tproxy2_find_udp_flow(net, &tuple);
+	if (!h)
+		return;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL &&
+	    nf_tproxy2_ct_released(ct))
+		nf_ct_kill(ct);
+	nf_ct_put(ct);
+}
+
+int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	__be32 raddr = 0, faddr = 0;
+	__be16 rport = 0, fport = 0;
+	struct llist_node *cts = NULL;
+	struct tproxy2_sockref *sr;
+	struct tproxy2_place to;
+	int err = 0;
+
+	spin_lock_bh(&tn->lock);
+	sr = nf_tproxy2_find_locked(tn, sk);
+	if (!sr)
+		err = -ENOENT;
+	else if ((flags & ITP_ESTABLISHED) && !sr->raddr)
+		err = -EINVAL;	/* ESTABLISHED needs the peer from CONNECT */
+	else if (flags == sr->flags)
+		sr = NULL;	/* the mode it has: its connections stay */
+	if (!err && sr) {
+		nf_tproxy2_place_of(sr, &to);
+		to.flags = flags;
+		err = nf_tproxy2_place(tproxy2_tables_locked(tn), sr, &to);
+	}
+	if (!err && sr) {
+		/* a new mode: what the old one created goes */
+		cts = llist_del_all(&sr->cts);
+		clear_bit(TPROXY2_USED_BIT, &sr->used);
+		if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
+			raddr = sr->raddr;
+			rport = sr->rport;
+			faddr = sr->faddr;
+			fport = sr->fport;
+		}
+	}
+	spin_unlock_bh(&tn->lock);
+	nf_tproxy2_delete_cts(cts);
+	if (rport && faddr && fport)
+		tproxy2_udp_handoff(sock_net(sk), raddr, rport, faddr, fport);
+	return err;
+}
+
+int nf_tproxy2_set_remote(struct sock *sk, __be32 raddr, __be16 rport)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	struct tproxy2_sockref *sr;
+	struct tproxy2_place to;
+	int err = -ENOENT;
+
+	spin_lock_bh(&tn->lock);
+	sr = nf_tproxy2_find_locked(tn, sk);
+	if (sr && (sr->flags & ITP_ESTABLISHED) && !raddr) {
+		err = -EINVAL;	/* ESTABLISHED needs a peer */
+	} else if (sr) {
+		nf_tproxy2_place_of(sr, &to);
+		to.raddr = raddr;
+		to.rport = rport;
+		err = nf_tproxy2_place(tproxy2_tables_locked(tn), sr, &to);
+	}
+	spin_unlock_bh(&tn->lock);
+	return err;
+}
+
+int nf_tproxy2_query(struct sock *sk, __be32 *addr, __be16 *port, u32 *flags)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
+	const struct inet_sock *inet = inet_sk(sk);
+	struct tproxy2_sockref *sr;
+
+	spin_lock_bh(&tn->lock);
+	sr = nf_tproxy2_find_locked(tn, sk);
+	if (sr) {
+		if (sr->faddr) {
+			*addr = sr->faddr;
+			*port = sr->fport;
+		} else {
+			/* mark-only: the socket's own address */
+			*addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+			*port = inet->inet_sport;
+		}
+		*flags = sr->flags;
+		if ((sr->flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+			*flags |= ITP_APPLIED;
+	}
+	spin_unlock_bh(&tn->lock);
+	return sr ? 0 : -ENOENT;
+}
+
+/* ---- ALLOC ---- */
+
+/* Does a conntrack of the namespace's default zone connect faddr:port with
+ * the peer raddr:rport, in either direction?  A mapping of the two would
+ * clash with it.  Two lookups, whatever the size of the conntrack table.
+ */
+static bool tproxy2_port_used_with_peer(struct net *net, u8 proto,
+					__be32 faddr, __be16 port,
+					__be32 raddr, __be16 rport)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num	= NFPROTO_IPV4,
+		.dst.protonum	= proto,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		tuple.src.u3.ip = i ? raddr : faddr;
+		tuple.src.u.all = i ? rport : port;
+		tuple.dst.u3.ip = i ? faddr : raddr;
+		tuple.dst.u.all = i ? port : rport;
+		h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+		if (h) {
+			nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A foreign port is in use when a sockref of the namespace has it, or,
+ * for a sockref that knows its peer (TPROXY_CONNECT), when a conntrack
+ * connects it with that peer.  The ports of the local range are tried
+ * from a random one on, without our lock, and the first free one is
+ * taken under it if it is still free then.  The cost is the port range at
+ * worst; the conntrack table's size does not count.
+ */
+int nf_tproxy2_alloc_port(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	int low, high, range, i, err;
+	struct tproxy2_sockref *sr;
+	struct tproxy2_tables *t;
+	__be32 faddr, raddr;
+	struct tproxy2_place to;
+	__be16 rport;
+	u32 offset;
+	u8 proto;
+
+	spin_lock_bh(&tn->lock);
+	t = tproxy2_tables_locked(tn);
+	sr = nf_tproxy2_find_locked(tn, sk);
+	err = !sr ? -ENOENT : (!sr->faddr || sr->fport) ? -EINVAL : 0;
+	if (!err) {
+		faddr = sr->faddr;
+		raddr = sr->raddr;
+		rport = sr->rport;
+		proto = sr->proto;
+	}
+	spin_unlock_bh(&tn->lock);
+	if (err)
+		return err;
+
+	inet_get_local_port_range(net, &low, &high);
+	range = high - low + 1;
+	offset = get_random_u32_below(range);
+
+	err = -EADDRNOTAVAIL;
+	for (i = 0; err == -EADDRNOTAVAIL && i < range; i++) {
+		__be16 port = htons(low + (offset + i) % range);
+
+		if (i && i % 256 == 0)
+			cond_resched();
+		if (nf_tproxy2_port_in_use(t, proto, faddr, port) ||
+		    (raddr && rport &&
+		     tproxy2_port_used_with_peer(net, proto, faddr, port,
+						 raddr, rport)))
+			continue;
+
+		spin_lock_bh(&tn->lock);
+		sr = nf_tproxy2_find_locked(tn, sk);
+		/* the socket may have changed its sockref meanwhile */
+		if (!sr) {
+			err = -ENOENT;
+		} else if (sr->faddr != faddr || sr->fport) {
+			err = -EINVAL;
+		} else if (!nf_tproxy2_port_in_use(t, proto, faddr, port)) {
+			nf_tproxy2_place_of(sr, &to);
+			to.fport = port;
+			err = nf_tproxy2_place(t, sr, &to);
+		}
+		spin_unlock_bh(&tn->lock);
+	}
+	return err;
+}

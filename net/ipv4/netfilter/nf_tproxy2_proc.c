@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPROXY 2.0 sockrefs: /proc/net/tproxy, a line per sockref of the
+ * namespace: proto local foreign remote flags.
+ *
+ * An open file walks by_sk once, under RCU, resuming where the last read
+ * left off: no lock of ours is taken.  Sockrefs come and go meanwhile: one
+ * that comes may be missed, one that goes is skipped; if the table is
+ * resized during the read, the walk starts over in the new one and the
+ * lines already read come again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <linux/proc_fs.h>
+#include <linux/rhashtable.h>
+#include <linux/seq_file.h>
+#include <net/inet_sock.h>
+
+#include "nf_tproxy2_internal.h"
+
+struct tproxy2_proc_iter {
+	struct net		*net;
+	struct tproxy2_tables	*t;
+	struct rhashtable_iter	iter;
+};
+
+static struct tproxy2_sockref *tproxy2_proc_next_sr(struct tproxy2_proc_iter *pi)
+{
+	struct tproxy2_sockref *sr;
+
+	do {
+		sr = rhashtable_walk_next(&pi->iter);
+	} while (IS_ERR(sr) || (sr && READ_ONCE(sr->dead)));
+	return sr;
+}
+
+static void *tproxy2_proc_start(struct seq_file *seq, loff_t *pos)
+{
+	struct tproxy2_proc_iter *pi = seq->private;
+	struct tproxy2_sockref *sr;
+
+	if (!pi->t) {
+		/* the namespace's first sockref comes after the open */
+		pi->t = rcu_dereference_check(tproxy2_pernet(pi->net)->tables, true);
+		if (!pi->t)
+			return NULL;
+		rhashtable_walk_enter(&pi->t->by_sk, &pi->iter);
+	} else if (!*pos) {
+		/* read again from the start */
+		rhashtable_walk_exit(&pi->iter);
+		rhashtable_walk_enter(&pi->t->by_sk, &pi->iter);
+	}
+	rhashtable_walk_start(&pi->iter);
+	/* the one the last read did not show, if it is still there */
+	sr = rhashtable_walk_peek(&pi->iter);
+	if (IS_ERR(sr) || (sr && READ_ONCE(sr->dead)))
+		sr = tproxy2_proc_next_sr(pi);
+	return sr;
+}
+
+static void *tproxy2_proc_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return tproxy2_proc_next_sr(seq->private);
+}
+
+static void tproxy2_proc_stop(struct seq_file *seq, void *v)
+{
+	struct tproxy2_proc_iter *pi = seq->private;
+
+	if (pi->t)
+		rhashtable_walk_stop(&pi->iter);
+}
+
+/* Under RCU: the socket's memory stays a socket for as long (TCP sockets
+ * are SLAB_TYPESAFE_BY_RCU, a bound UDP socket is SOCK_RCU_FREE), and the
+ * sockref goes before it.
+ */
+static int tproxy2_proc_show(struct seq_file *seq, void *v)
+{
+	const struct tproxy2_sockref *sr = v;
+	const struct inet_sock *inet;
+	__be32 laddr;
+	u32 flags;
+
+	if (READ_ONCE(nf_tproxy2_stopped))
+		return SEQ_SKIP;	/* its socket may be gone */
+	inet = inet_sk(sr->sk);
+	laddr = READ_ONCE(inet->inet_rcv_saddr) ?: READ_ONCE(inet->inet_saddr);
+	flags = READ_ONCE(sr->flags);
+	if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+		flags |= ITP_APPLIED;
+	seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
+		   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
+		   &laddr, ntohs(sr->lport),
+		   &sr->faddr, ntohs(READ_ONCE(sr->fport)),
+		   &sr->raddr, ntohs(READ_ONCE(sr->rport)), flags);
+	return 0;
+}
+
+static const struct seq_operations tproxy2_proc_seq_ops = {
+	.start	= tproxy2_proc_start,
+	.next	= tproxy2_proc_next,
+	.stop	= tproxy2_proc_stop,
+	.show	= tproxy2_proc_show,
+};
+
+static int tproxy2_proc_open(struct inode *inode, struct file *file)
+{
+	struct tproxy2_proc_iter *pi;
+
+	pi = __seq_open_private(file, &tproxy2_proc_seq_ops, sizeof(*pi));
+	if (!pi)
+		return -ENOMEM;
+	/* as proc_net's own files: the open file holds the namespace */
+	pi->net = maybe_get_net(pde_data(inode));
+	if (!pi->net) {
+		seq_release_private(inode, file);
+		return -ENXIO;
+	}
+	return 0;
+}
+
+static int tproxy2_proc_release(struct inode *inode, struct file *file)
+{
+	struct tproxy2_proc_iter *pi = ((struct seq_file *)file->private_data)->private;
+
+	if (pi->t)
+		rhashtable_walk_exit(&pi->iter);
+	put_net(pi->net);
+	return seq_release_private(inode, file);
+}
+
+static const struct proc_ops tproxy2_proc_ops = {
+	.proc_open	= tproxy2_proc_open,
+	.proc_read_iter	= seq_read_iter,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tproxy2_proc_release,
+};
+
+int nf_tproxy2_proc_init(struct net *net)
+{
+	if (!proc_create_data("tproxy", 0444, net->proc_net, &tproxy2_proc_ops,
+			      net))
+		return -ENOMEM;
+	return 0;
+}
+
+void nf_tproxy2_proc_exit(struct net *net)
+{
+	remove_proc_entry("tproxy", net->proc_net);
+}
