@@ -17,7 +17,7 @@ JOBS		?= $(shell echo $$(($$(nproc) + 1)))
 XTLIBDIR	:= $(B)/xtables
 BIN		:= $(B)/bin
 
-KFILES		:= $(shell find net include Documentation -type f 2>/dev/null)
+KFILES		:= $(shell find net include Documentation tools/testing -type f 2>/dev/null)
 PATCHES		:= $(sort $(wildcard patches/*.patch))
 CONFIG		:= kernel/test.config
 
@@ -30,7 +30,7 @@ TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
 
-.PHONY: all deps kernel x86-kernel userspace check check-smp demo fuzz soak bench patch patch-check install clean distclean
+.PHONY: all deps kernel x86-kernel userspace check check-smp demo fuzz soak bench patch patch-check install uninstall clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -56,7 +56,7 @@ TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 # the IP_TPROXY calls, shared by the relay, the test programs and the bench
 ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h
 
-userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(BIN)/tproxy2_sock
+userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock
 
 $(BIN)/tproxy-relay: tools/tproxy-relay.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
@@ -90,27 +90,19 @@ demo: all
 
 PREFIX		?= /usr/local
 XTABLES_SYSDIR	:= $(shell pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
-MAN_PAGES	:= man/ip_tproxy.7 man/tproxy-relay.8 $(B)/man/iptables-tproxy2.8
 
 $(B)/man/iptables-tproxy2.8: extensions/libipt_TPROXY.man extensions/libipt_tproxy.man scripts/mkman.sh
 	@mkdir -p $(B)/man
 	@scripts/mkman.sh $@ extensions/libipt_TPROXY.man extensions/libipt_tproxy.man
 
-# DESTDIR and PREFIX as usual.  The extensions go into the xtables lib dir,
-# and into $(PREFIX)/lib/xtables-tproxy2, to put first in XTABLES_LIBDIR:
-# the system's libxt_TPROXY.so is found before libipt_TPROXY.so otherwise.
-install: userspace $(B)/man/iptables-tproxy2.8
-	install -d $(DESTDIR)$(PREFIX)/include/linux/netfilter_ipv4
-	install -m 644 include/uapi/linux/netfilter_ipv4/*.h $(DESTDIR)$(PREFIX)/include/linux/netfilter_ipv4/
-	install -d $(DESTDIR)$(XTABLES_SYSDIR) $(DESTDIR)$(PREFIX)/lib/xtables-tproxy2
-	install -m 755 $(EXTENSIONS) $(DESTDIR)$(XTABLES_SYSDIR)/
-	install -m 755 $(EXTENSIONS) $(DESTDIR)$(PREFIX)/lib/xtables-tproxy2/
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 man/ip_tproxy.7 $(DESTDIR)$(PREFIX)/share/man/man7/
-	install -m 644 man/tproxy-relay.8 man/tproxy-conntrack.8 $(B)/man/iptables-tproxy2.8 \
-		$(DESTDIR)$(PREFIX)/share/man/man8/
+# DESTDIR and PREFIX as usual; XTABLES_SYSDIR is where libxtables looks.
+# The extension goes there also as libxt_TPROXY.so, the system's put aside
+# (dpkg-divert): scripts/install.sh says why.  make uninstall undoes it all.
+install: userspace
+	@sh scripts/install.sh install $(B) "$(DESTDIR)" $(PREFIX) $(XTABLES_SYSDIR)
+
+uninstall:
+	@sh scripts/install.sh uninstall $(B) "$(DESTDIR)" $(PREFIX) $(XTABLES_SYSDIR)
 
 # A long IP_TPROXY fuzzing run: make fuzz DURATION=600
 DURATION	?= 600
@@ -162,7 +154,7 @@ soak: all
 		scripts/check.sh $(TOP) $(UML)/linux $(B)/soak 51-soak.sh
 
 patch: $(B)/.assembled
-	@scripts/mkpatch.sh $(TARBALL) $(KSRC) $(TOP) $(TOP)/dist
+	@scripts/mkpatch.sh $(TARBALL) $(TOP) $(TOP)/dist
 
 # Not part of make check: a whole kernel build from the dist/ patch.
 patch-check: patch

@@ -12,6 +12,12 @@
  * --tproxy-mark is what tells them apart: only mainline's target marks, and
  * iptables-save prints mainline rules with their mark, so a save/restore
  * round trip gives back the same revision.
+ *
+ * It also has mainline's IPv6 revision 1, so that it can stand in for the
+ * system's libxt_TPROXY.so, which libxtables would load first: make install
+ * puts it there (the system's file diverted), and -j TPROXY then works in
+ * the tproxy table with no XTABLES_LIBDIR, and mangle rules of both
+ * families as before.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -19,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* for afinfo, as the extensions shipped with iptables have it */
+#define XTABLES_INTERNAL
 #include <xtables.h>
 #include <linux/netfilter/xt_TPROXY.h>
 #include <linux/netfilter_ipv4/ipt_TPROXY.h>
@@ -38,6 +46,9 @@ struct tproxy_udata {
 };
 
 #define TPROXY_V1_REVISION	1
+
+/* The kernel has TPROXY 2.0's revision: a rule without --tproxy-mark is one */
+static bool tproxy_kernel_has_v2;
 
 static const struct xt_option_entry tproxy_tg_opts[] = {
 	{.name = "on-port", .id = O_ON_PORT, .type = XTTYPE_STRING,
@@ -126,8 +137,9 @@ static void tproxy_tg_parse(struct xt_option_call *cb)
 		u->mainline = true;
 		break;
 	}
-	tproxy_set_revision(cb->target, u->mainline ? TPROXY_V1_REVISION :
-						      IPT_TPROXY_REVISION);
+	tproxy_set_revision(cb->target,
+			    u->mainline || !tproxy_kernel_has_v2 ?
+			    TPROXY_V1_REVISION : IPT_TPROXY_REVISION);
 }
 
 static void tproxy_tg_check(struct xt_fcheck_call *cb)
@@ -203,6 +215,51 @@ static void tproxy_tg_save(const void *ip, const struct xt_entry_target *t)
 	}
 }
 
+/* Mainline's IPv6 revision, as the system's libxt_TPROXY.so has it, so that
+ * this file can stand in for that one (make install puts it there):
+ * ip6tables' -t mangle -j TPROXY rules keep working.
+ */
+#define s struct xt_tproxy_target_info_v1
+static const struct xt_option_entry tproxy_tg6_opts[] = {
+	{.name = "on-port", .id = O_ON_PORT, .type = XTTYPE_PORT,
+	 .flags = XTOPT_MAND | XTOPT_NBO | XTOPT_PUT, XTOPT_POINTER(s, lport)},
+	{.name = "on-ip", .id = O_ON_IP, .type = XTTYPE_HOST,
+	 .flags = XTOPT_PUT, XTOPT_POINTER(s, laddr)},
+	{.name = "tproxy-mark", .id = O_MARK, .type = XTTYPE_MARKMASK32},
+	XTOPT_TABLEEND,
+};
+#undef s
+
+static void tproxy_tg6_parse(struct xt_option_call *cb)
+{
+	struct xt_tproxy_target_info_v1 *info = cb->data;
+
+	xtables_option_parse(cb);
+	if (cb->entry->id == O_MARK) {
+		info->mark_value = cb->val.mark;
+		info->mark_mask = cb->val.mask;
+	}
+}
+
+static void tproxy_tg6_print(const void *ip, const struct xt_entry_target *t,
+			     int numeric)
+{
+	const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
+
+	printf(" TPROXY redirect %s:%u mark 0x%x/0x%x",
+	       xtables_ip6addr_to_numeric(&info->laddr.in6),
+	       ntohs(info->lport), info->mark_value, info->mark_mask);
+}
+
+static void tproxy_tg6_save(const void *ip, const struct xt_entry_target *t)
+{
+	const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
+
+	printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
+	       ntohs(info->lport), xtables_ip6addr_to_numeric(&info->laddr.in6),
+	       info->mark_value, info->mark_mask);
+}
+
 static struct xtables_target tproxy_tg_reg[] = {
 	{
 		/* TPROXY 2.0, and mainline's when --tproxy-mark is given */
@@ -236,10 +293,38 @@ static struct xtables_target tproxy_tg_reg[] = {
 		.x6_fcheck	= tproxy_tg_check,
 		.x6_options	= tproxy_tg_opts,
 	},
+	{
+		/* mainline's IPv6 revision; libxtables ignores it in iptables */
+		.name		= "TPROXY",
+		.revision	= TPROXY_V1_REVISION,
+		.family		= NFPROTO_IPV6,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1)),
+		.userspacesize	= XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1)),
+		.help		= tproxy_tg_help,
+		.print		= tproxy_tg6_print,
+		.save		= tproxy_tg6_save,
+		.x6_parse	= tproxy_tg6_parse,
+		.x6_options	= tproxy_tg6_opts,
+	},
 };
 
 static __attribute__((constructor)) void tproxy_tg_ldr(void)
 {
+	/* ip6tables: mainline's IPv6 revision is all there is. */
+	if (afinfo->family == NFPROTO_IPV6) {
+		xtables_register_target(&tproxy_tg_reg[2]);
+		return;
+	}
+	/* A kernel without TPROXY 2.0: mainline's revision alone, as the
+	 * system's libxt_TPROXY.so would register it.
+	 */
+	if (!xtables_compatible_revision("TPROXY", IPT_TPROXY_REVISION,
+					 afinfo->so_rev_target)) {
+		xtables_register_target(&tproxy_tg_reg[1]);
+		return;
+	}
+	tproxy_kernel_has_v2 = true;
 	/* libxtables lists only the best revision the kernel supports of
 	 * the extensions registered at one time, and prints rules of any
 	 * other revision as "[unsupported revision]".  Registering the

@@ -39,7 +39,7 @@ if ! diff -r "$applied" "$repo/patches" >/dev/null 2>&1; then
 fi
 
 cd "$repo"
-find net include Documentation -type f | while read -r f; do
+find net include Documentation tools/testing -type f 2>/dev/null | while read -r f; do
 	if ! cmp -s "$f" "$src/$f"; then
 		echo "  COPY    $f"
 		mkdir -p "$(dirname "$src/$f")"

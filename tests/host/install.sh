@@ -1,6 +1,9 @@
 #!/bin/sh
-# make install DESTDIR=... puts every file where it belongs; every man page
-# renders without a warning.
+# make install DESTDIR=... puts every file where it belongs and lists it;
+# every man page renders without a warning; make uninstall with the same
+# DESTDIR leaves nothing behind.  (Installing on the system itself, with
+# the system's libxt_TPROXY.so diverted, is tests/t/09-install.sh, inside
+# the test kernel.)
 set -u
 top=$1
 tmp=$(mktemp -d)
@@ -13,15 +16,14 @@ xt=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-
 for f in usr/local/include/linux/netfilter_ipv4/ip_tproxy.h \
 	 usr/local/include/linux/netfilter_ipv4/ipt_TPROXY.h \
 	 usr/local/include/linux/netfilter_ipv4/ipt_tproxy.h \
-	 ${xt#/}/libipt_TPROXY.so ${xt#/}/libipt_tproxy.so \
-	 usr/local/lib/xtables-tproxy2/libipt_TPROXY.so \
-	 usr/local/lib/xtables-tproxy2/libipt_tproxy.so \
+	 ${xt#/}/libipt_TPROXY.so ${xt#/}/libipt_tproxy.so ${xt#/}/libxt_TPROXY.so \
 	 usr/local/sbin/tproxy-relay usr/local/sbin/tproxy-conntrack \
 	 usr/local/share/man/man7/ip_tproxy.7 \
 	 usr/local/share/man/man8/tproxy-relay.8 \
 	 usr/local/share/man/man8/tproxy-conntrack.8 \
 	 usr/local/share/man/man8/iptables-tproxy2.8; do
 	[ -s "$tmp/root/$f" ] || fail "make install did not install /$f"
+	grep -q "INSTALL /$f" "$tmp/log" || fail "make install did not list /$f"
 	echo "installed /$f"
 done
 for m in "$tmp"/root/usr/local/share/man/man*/*; do
@@ -29,3 +31,11 @@ for m in "$tmp"/root/usr/local/share/man/man*/*; do
 	[ -z "$w" ] || fail "$(basename "$m"): $w"
 	echo "renders cleanly: $(basename "$m")"
 done
+
+cmp "$tmp/root/${xt#/}/libxt_TPROXY.so" "$top/build/xtables/libipt_TPROXY.so" ||
+	fail "libxt_TPROXY.so is not our extension"
+make -s -C "$top" uninstall DESTDIR="$tmp/root" PREFIX=/usr/local >"$tmp/log" 2>&1 ||
+	{ cat "$tmp/log"; fail "make uninstall"; }
+left=$(find "$tmp/root" -type f)
+[ -z "$left" ] || fail "make uninstall left $left"
+echo "make uninstall removed all $(grep -c REMOVE "$tmp/log") files"

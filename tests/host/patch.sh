@@ -1,22 +1,28 @@
 #!/bin/sh
 # make patch: the single diff applies with patch -p1 to a freshly unpacked
-# pristine tree and gives exactly the assembled tree; so does the quilt series.
+# pristine tree and gives exactly the assembled tree; so does dist/series/,
+# mail by mail, without fuzz.  No diff header has a timestamp, and no patch
+# of the series includes a header or builds an object that only a later
+# patch adds.  (That every prefix builds is make patch-check's.)
 set -u
 top=$1
 tarball=${TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-ksrc=$top/build/linux-source-6.12
+ksrc=${KSRC:-$top/build/linux-source-6.12}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-sh "$top/scripts/mkpatch.sh" "$tarball" "$ksrc" "$top" "$tmp/dist" || fail "mkpatch"
+sh "$top/scripts/mkpatch.sh" "$tarball" "$top" "$tmp/dist" || fail "mkpatch"
 p=$tmp/dist/tproxy2-6.12.patch
 [ -s "$p" ] || fail "empty patch"
+if grep -n '^\(+++\|---\) [ab]/[^[:space:]]*[[:space:]]' "$p" "$tmp"/dist/series/*.patch; then
+	fail "a diff header has a timestamp"
+fi
 
 mkdir "$tmp/fresh"
 tar -xf "$tarball" -C "$tmp/fresh" --strip-components=1 || fail "unpack"
-patch -p1 --dry-run -s -d "$tmp/fresh" <"$p" || fail "the patch does not apply (dry run)"
-patch -p1 -s -d "$tmp/fresh" <"$p" || fail "the patch does not apply"
+patch -p1 --dry-run -s -F0 -d "$tmp/fresh" <"$p" || fail "the patch does not apply (dry run)"
+patch -p1 -s -F0 -d "$tmp/fresh" <"$p" || fail "the patch does not apply"
 find "$tmp/fresh" -name '*.orig' -o -name '*.rej' | grep . && fail "fuzz or rejects"
 
 files=$(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p")
@@ -25,16 +31,51 @@ for f in $files; do
 done
 echo "single patch: $(echo "$files" | wc -w) files, identical to the assembled tree"
 
-# the quilt series, in order, on the pristine files
-mkdir "$tmp/q"
+# The series, in order, on the pristine files.  What a mail adds is
+# there for it and the mails after it, not before.
+mkdir "$tmp/s"
 top_dir=$(tar -tf "$tarball" | head -n 1 | cut -d/ -f1)
 for f in $files; do
-	tar -xf "$tarball" -C "$tmp/q" --strip-components=1 "$top_dir/$f" 2>/dev/null
+	tar -xf "$tarball" -C "$tmp/s" --strip-components=1 "$top_dir/$f" 2>/dev/null
 done
-while read -r s; do
-	patch -p1 -s -d "$tmp/q" <"$tmp/dist/quilt/$s" || fail "quilt patch $s does not apply"
-done <"$tmp/dist/quilt/series"
+added() {	# the files mail $1 adds
+	awk '/^--- \/dev\/null/ { new = 1; next }
+	     /^\+\+\+ b\// { if (new) print substr($2, 3); new = 0 }' "$1"
+}
+: >"$tmp/added"
+for m in "$tmp"/dist/series/*.patch; do
+	added "$m" >>"$tmp/added.all"
+done
+n=0
+for m in "$tmp"/dist/series/*.patch; do
+	case $(basename "$m") in 0000-*) continue ;; esac
+	n=$((n + 1))
+	name=$(basename "$m")
+	patch -p1 -s -F0 --no-backup-if-mismatch -d "$tmp/s" <"$m" || fail "$name does not apply"
+	added "$m" >>"$tmp/added"
+	# headers the mail includes, objects it builds: here by now, or
+	# never added by the series (then the pristine tree has them)
+	awk '/^\+\+\+ b\// { f = substr($2, 3) }
+	     /^\+#include [<"]/ { print f, $2 }' "$m" | tr -d '<>"' |
+	while read -r f h; do
+		for c in "include/$h" "include/uapi/$h" "$(dirname "$f")/$h"; do
+			if grep -qx "$c" "$tmp/added.all"; then
+				grep -qx "$c" "$tmp/added" || { echo "$name: $f includes $h, added later"; exit 1; }
+			fi
+		done
+	done || fail "a patch includes a header that a later patch adds"
+	awk '/^\+\+\+ b\// { f = substr($2, 3) }
+	     /^\+.*(obj-|-y).*[:+]= / { sub(/^[^=]*= */, ""); for (i = 1; i <= NF; i++) print f, $i }' "$m" |
+	while read -r f o; do
+		c=$(dirname "$f")/${o%.o}.c
+		if grep -qx "$c" "$tmp/added.all"; then
+			grep -qx "$c" "$tmp/added" || { echo "$name: $f builds $o, whose source is added later"; exit 1; }
+		fi
+	done || fail "a patch builds an object whose source a later patch adds"
+	echo "series: $name applies; what it includes and builds is there"
+done
+[ "$n" -gt 1 ] || fail "dist/series/ has $n patches"
 for f in $files; do
-	cmp "$tmp/q/$f" "$ksrc/$f" || fail "quilt series: $f differs"
+	cmp "$tmp/s/$f" "$ksrc/$f" || fail "series: $f differs from the assembled tree"
 done
-echo "quilt series: $(wc -l <"$tmp/dist/quilt/series") patches, identical result"
+echo "series: $n patches, the same tree as the single diff"

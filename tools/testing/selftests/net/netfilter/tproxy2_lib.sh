@@ -103,7 +103,8 @@ tmp=$(mktemp -d)
 trap cleanup EXIT
 setup_ns nsclient nsrouter nsserver || skip "cannot create network namespaces"
 
-if ! ip link add veth0 netns "$nsrouter" type veth peer name eth0 netns "$nsclient" >/dev/null 2>&1; then
+if ! ip link add veth0 netns "$nsrouter" type veth \
+	peer name eth0 netns "$nsclient" >/dev/null 2>&1; then
 	skip "No virtual ethernet pair device support in kernel"
 fi
 ip link add veth1 netns "$nsrouter" type veth peer name eth0 netns "$nsserver"
