@@ -29,6 +29,8 @@ done
 for m in "$tmp"/root/usr/local/share/man/man*/*; do
 	w=$(man -l --warnings=all "$m" 2>&1 >/dev/null)
 	[ -z "$w" ] || fail "$(basename "$m"): $w"
+	# a shell's echo turns \f into a form feed: the page lost its fonts
+	! grep -q "$(printf '\f')" "$m" || fail "$(basename "$m") has a form feed"
 	echo "renders cleanly: $(basename "$m")"
 done
 

@@ -64,8 +64,14 @@ for m in "$tmp"/dist/series/*.patch; do
 			fi
 		done
 	done || fail "a patch includes a header that a later patch adds"
-	awk '/^\+\+\+ b\// { f = substr($2, 3) }
-	     /^\+.*(obj-|-y).*[:+]= / { sub(/^[^=]*= */, ""); for (i = 1; i <= NF; i++) print f, $i }' "$m" |
+	awk '/^\+\+\+ b\// { f = substr($2, 3); next }
+	     /^\+.*(obj-|-y).*[:+]= / || (more && /^\+/) {
+		line = substr($0, 2); more = line ~ /\\$/
+		sub(/^[^=]*= */, "", line); sub(/\\$/, "", line)
+		n = split(line, o, " "); for (i = 1; i <= n; i++) print f, o[i]
+		next
+	     }
+	     { more = 0 }' "$m" |
 	while read -r f o; do
 		c=$(dirname "$f")/${o%.o}.c
 		if grep -qx "$c" "$tmp/added.all"; then
