@@ -13,14 +13,14 @@
  * target redirects through nf_tproxy2_redirect().
  *
  * Locks.  All of this runs in a netfilter hook, under RCU, and takes
- * neither tn->lock nor tn->setup.  The sockrefs, their buckets and the
- * tables are found under RCU (nf_tproxy2_find_by_sk(),
+ * neither tn->lock nor tn->setup.  The tables, the sockrefs and their
+ * buckets are found under RCU (nf_tproxy2_find_by_sk(),
  * nf_tproxy2_find_bucket(), the walk of a bucket here); a conntrack a
- * sockref owns joins its lock-free list (llist).  The locks it can take are
- * none of a sockref's: a bucket lock of tn->accepted, to insert or replace
- * an entry (nf_tproxy2_accepted_insert()); conntrack's and NAT's own
- * (nf_nat_setup_info(), nf_ct_kill() of an old conntrack); the timer's and
- * workqueue's, to queue the keeper; and the slab allocator's.
+ * sockref owns joins its lock-free list (llist).  One lock of ours can be
+ * taken: a bucket lock of tn->accepted, to insert or replace an entry
+ * (nf_tproxy2_accepted_insert()).  The others are not ours: conntrack's and
+ * NAT's (nf_nat_setup_info(), nf_ct_kill() of an older conntrack), the
+ * timer's and the workqueue's (queueing the keeper), the slab allocator's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/ip.h>
