@@ -39,6 +39,16 @@ if ! diff -r "$applied" "$repo/patches" >/dev/null 2>&1; then
 fi
 
 cd "$repo"
+# Files of ours that the repo no longer has (a file split in two) leave
+# the tree too: $src/.tproxy2-files lists what was copied last time.
+find net include Documentation tools/testing -type f 2>/dev/null | sort >"$src/.tproxy2-files.new"
+if [ -f "$src/.tproxy2-files" ]; then
+	comm -23 "$src/.tproxy2-files" "$src/.tproxy2-files.new" | while read -r f; do
+		echo "  REMOVE  $f"
+		rm -f "$src/$f"
+	done
+fi
+mv "$src/.tproxy2-files.new" "$src/.tproxy2-files"
 find net include Documentation tools/testing -type f 2>/dev/null | while read -r f; do
 	if ! cmp -s "$f" "$src/$f"; then
 		echo "  COPY    $f"

@@ -168,8 +168,8 @@ int __init nf_tproxy2_core_init(void)
 {
 	int err = -ENOMEM;
 
-	/* 96 bytes on 64-bit, as struct tproxy2_sockref says; make bench's
-	 * budget for its slab object (P6) is 128
+	/* 96 bytes on 64-bit, as struct tproxy2_sockref says: a thousand
+	 * sockrefs on one client address are a hundred kilobytes
 	 */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
 		     sizeof(struct tproxy2_sockref) > 96);
