@@ -72,6 +72,12 @@ v4 -A FORWARD -m tproxy --tproxied -j ACCEPT || fail "the tproxy match"
 v4 -t mangle -A $mangle4 || fail "mangle rule after make install"
 # shellcheck disable=SC2086
 v6 -t mangle -A $mangle6 || fail "IPv6 mangle rule after make install"
+# documented: the extension cannot see the table, a mangle rule needs its mark
+if v4 -t mangle -A PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 2>"$T/err"; then
+	fail "a mangle TPROXY rule without --tproxy-mark was taken: the man page says it is refused"
+fi
+dmesg | grep -q "TPROXY target: only valid in tproxy table, not mangle" ||
+	fail "no clear kernel message for a tproxy table rule in mangle"
 rules tproxy 4 | tee "$T/tp"
 grep -qx -- "-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY --on-port 3128" "$T/tp" ||
 	fail "the tproxy rule is not saved as given"
