@@ -145,10 +145,16 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 		return;
 
 	/* Only kernel sockets, which hold no namespace reference, can still
-	 * have sockrefs here; on module unload, any socket can.  No reader
-	 * is left (pre_exit).
+	 * have sockrefs here; on module unload, any socket can.  The packet
+	 * path is gone (pre_exit), but such a socket may be released now, on
+	 * another CPU, and look in the tables under RCU or under tn->lock:
+	 * they leave under the lock, and go after a grace period.  Only a
+	 * namespace that had sockrefs waits for it.
 	 */
+	spin_lock_bh(&tn->lock);
 	RCU_INIT_POINTER(tn->tables, NULL);
+	spin_unlock_bh(&tn->lock);
+	synchronize_rcu();
 	nf_tproxy2_tables_exit(t);
 	nf_ct_netns_put(net, NFPROTO_IPV4);
 	kfree(t);
