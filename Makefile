@@ -3,7 +3,7 @@
 #   make            the patched UML test kernel, the iptables extensions,
 #                   the tools and the test programs
 #   make check      all of that, then boot the kernel and run every test
-#   make patch      dist/: one -p1 patch and a quilt series
+#   make patch      dist/: the series (git format-patch mails) and one -p1 patch
 #
 # Everything built goes under build/ (and dist/).
 
@@ -156,7 +156,7 @@ soak: all
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(TOP) $(TOP)/dist
 
-# Not part of make check: a whole kernel build from the dist/ patch.
+# Not part of make check: every prefix of dist/series/ built, =y and =m.
 patch-check: patch
 	@scripts/patch-check.sh $(TOP) $(TARBALL)
 
