@@ -166,6 +166,14 @@ static void tproxy_tg_check(struct xt_fcheck_call *cb)
 	}
 }
 
+/* Mainline's revision holds an address of the rule's family. */
+static const char *tproxy_v1_addr(const struct xt_tproxy_target_info_v1 *info)
+{
+	return afinfo->family == NFPROTO_IPV6 ?
+	       xtables_ip6addr_to_numeric(&info->laddr.in6) :
+	       xtables_ipaddr_to_numeric(&info->laddr.in);
+}
+
 static void tproxy_tg_print(const void *ip, const struct xt_entry_target *t,
 			    int numeric)
 {
@@ -175,18 +183,12 @@ static void tproxy_tg_print(const void *ip, const struct xt_entry_target *t,
 		printf(" TPROXY redirect %s:%u",
 		       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr),
 		       ntohs(info->lport));
-	} else if (t->u.user.revision == TPROXY_V1_REVISION) {
+	} else {
 		const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
 
 		printf(" TPROXY redirect %s:%u mark 0x%x/0x%x",
-		       xtables_ipaddr_to_numeric(&info->laddr.in),
-		       ntohs(info->lport), info->mark_value, info->mark_mask);
-	} else {
-		const struct xt_tproxy_target_info *info = (const void *)t->data;
-
-		printf(" TPROXY redirect %s:%u mark 0x%x/0x%x",
-		       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr),
-		       ntohs(info->lport), info->mark_value, info->mark_mask);
+		       tproxy_v1_addr(info), ntohs(info->lport),
+		       info->mark_value, info->mark_mask);
 	}
 }
 
@@ -199,18 +201,11 @@ static void tproxy_tg_save(const void *ip, const struct xt_entry_target *t)
 		if (info->laddr)
 			printf(" --on-ip %s",
 			       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr));
-	} else if (t->u.user.revision == TPROXY_V1_REVISION) {
+	} else {
 		const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
 
 		printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
-		       ntohs(info->lport), xtables_ipaddr_to_numeric(&info->laddr.in),
-		       info->mark_value, info->mark_mask);
-	} else {
-		const struct xt_tproxy_target_info *info = (const void *)t->data;
-
-		printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
-		       ntohs(info->lport),
-		       xtables_ipaddr_to_numeric((const struct in_addr *)&info->laddr),
+		       ntohs(info->lport), tproxy_v1_addr(info),
 		       info->mark_value, info->mark_mask);
 	}
 }
@@ -239,25 +234,6 @@ static void tproxy_tg6_parse(struct xt_option_call *cb)
 		info->mark_value = cb->val.mark;
 		info->mark_mask = cb->val.mask;
 	}
-}
-
-static void tproxy_tg6_print(const void *ip, const struct xt_entry_target *t,
-			     int numeric)
-{
-	const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
-
-	printf(" TPROXY redirect %s:%u mark 0x%x/0x%x",
-	       xtables_ip6addr_to_numeric(&info->laddr.in6),
-	       ntohs(info->lport), info->mark_value, info->mark_mask);
-}
-
-static void tproxy_tg6_save(const void *ip, const struct xt_entry_target *t)
-{
-	const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
-
-	printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
-	       ntohs(info->lport), xtables_ip6addr_to_numeric(&info->laddr.in6),
-	       info->mark_value, info->mark_mask);
 }
 
 static struct xtables_target tproxy_tg_reg[] = {
@@ -302,8 +278,8 @@ static struct xtables_target tproxy_tg_reg[] = {
 		.size		= XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1)),
 		.userspacesize	= XT_ALIGN(sizeof(struct xt_tproxy_target_info_v1)),
 		.help		= tproxy_tg_help,
-		.print		= tproxy_tg6_print,
-		.save		= tproxy_tg6_save,
+		.print		= tproxy_tg_print,
+		.save		= tproxy_tg_save,
 		.x6_parse	= tproxy_tg6_parse,
 		.x6_options	= tproxy_tg6_opts,
 	},
