@@ -12,6 +12,12 @@ CLIENT_IP=192.0.2.2
 ROUTER_CIP=192.0.2.1
 ROUTER_SIP=198.51.100.1
 SERVER_IP=198.51.100.2
+# IPv6 on the same links (documentation prefixes); DAD is off, so the
+# addresses are usable at once
+CLIENT_IP6=2001:db8:1::2
+ROUTER_CIP6=2001:db8:1::1
+ROUTER_SIP6=2001:db8:2::1
+SERVER_IP6=2001:db8:2::2
 
 sfx=$$
 C=cl$sfx
@@ -45,6 +51,7 @@ in_c() { ip netns exec "$C" "$@"; }
 in_r() { ip netns exec "$R" "$@"; }
 in_s() { ip netns exec "$S" "$@"; }
 ipt() { ns=$1; shift; ip netns exec "$ns" iptables-legacy "$@"; }
+ip6t() { ns=$1; shift; ip netns exec "$ns" ip6tables-legacy "$@"; }
 
 setup_topology() {
 	for ns in $C $R $S; do
@@ -57,13 +64,21 @@ setup_topology() {
 	ip -n "$R" addr add $ROUTER_CIP/24 dev c0
 	ip -n "$R" addr add $ROUTER_SIP/24 dev s0
 	ip -n "$S" addr add $SERVER_IP/24 dev eth0
+	ip -n "$C" addr add $CLIENT_IP6/64 dev eth0 nodad
+	ip -n "$R" addr add $ROUTER_CIP6/64 dev c0 nodad
+	ip -n "$R" addr add $ROUTER_SIP6/64 dev s0 nodad
+	ip -n "$S" addr add $SERVER_IP6/64 dev eth0 nodad
 	for l in "$C eth0" "$R c0" "$R s0" "$S eth0"; do
 		set -- $l
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.$2.accept_dad=0
 		ip -n "$1" link set "$2" up
 	done
 	ip -n "$C" route add default via $ROUTER_CIP
 	ip -n "$S" route add default via $ROUTER_SIP
+	ip -n "$C" -6 route add default via $ROUTER_CIP6
+	ip -n "$S" -6 route add default via $ROUTER_SIP6
 	in_r sysctl -qw net.ipv4.ip_forward=1
+	in_r sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
 # short_closing_timeouts NS: conntrack's closing-state TCP timeouts in NS

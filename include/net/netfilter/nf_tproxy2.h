@@ -8,6 +8,7 @@
 #define _NF_TPROXY2_H
 
 #include <linux/types.h>
+#include <linux/netfilter.h>
 
 struct sk_buff;
 
@@ -17,8 +18,9 @@ struct sk_buff;
  *	yet: the tproxy table runs among the NAT core's lookups, which see
  *	only packets that have one
  * @hooknum: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
- * @laddr: the address; 0 for the primary address of the incoming
- *	interface, or loopback for locally generated packets
+ * @laddr: the address, of the conntrack's family; all zero for the
+ *	primary address of the incoming interface, or loopback for locally
+ *	generated packets
  * @lport: the port; 0 keeps the original one
  *
  * The destination mapping is set up without NAT helpers, and the conntrack
@@ -38,6 +40,6 @@ struct sk_buff;
  * Return: the verdict, NF_ACCEPT or NF_DROP.
  */
 unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
-				 __be32 laddr, __be16 lport);
+				 const union nf_inet_addr *laddr, __be16 lport);
 
 #endif /* _NF_TPROXY2_H */

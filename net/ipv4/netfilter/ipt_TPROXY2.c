@@ -25,9 +25,9 @@ static unsigned int
 tproxy2_tg(struct sk_buff *skb, const struct xt_action_param *par)
 {
 	const struct ipt_tproxy_target_info *info = par->targinfo;
+	const union nf_inet_addr laddr = { .ip = info->laddr };
 
-	return nf_tproxy2_redirect(skb, xt_hooknum(par), info->laddr,
-				   info->lport);
+	return nf_tproxy2_redirect(skb, xt_hooknum(par), &laddr, info->lport);
 }
 
 static int tproxy2_tg_check(const struct xt_tgchk_param *par)
