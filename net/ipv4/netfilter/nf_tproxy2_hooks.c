@@ -129,11 +129,14 @@ static void tproxy2_add_accepted(struct net *net, struct nf_conn *ct,
 		nf_tproxy2_keeper_soon(tn);
 }
 
+static const union nf_inet_addr tproxy2_any;
+
 /* The destination mapping of nf_tproxy2_redirect(), without the entry in
  * tn->accepted
  */
 static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct,
-					 unsigned int hooknum, __be32 laddr,
+					 unsigned int hooknum,
+					 const union nf_inet_addr *laddr,
 					 __be16 lport)
 {
 	struct nf_nat_range2 range = {};
@@ -144,16 +147,18 @@ static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct
 		range.min_proto.all = lport;
 		range.max_proto.all = lport;
 	}
-	if (laddr) {
+	if (!nf_inet_addr_cmp(laddr, &tproxy2_any)) {
 		range.flags |= NF_NAT_RANGE_MAP_IPS;
-		range.min_addr.ip = laddr;
-		range.max_addr.ip = laddr;
+		range.min_addr = *laddr;
+		range.max_addr = *laddr;
 		verdict = tproxy2_nat_setup(ct, &range, NF_NAT_MANIP_DST);
 	} else {
 		/* where REDIRECT would go; the helpers keep off it as in
 		 * tproxy2_nat_setup()
 		 */
-		verdict = nf_nat_redirect_ipv4(skb, &range, hooknum);
+		verdict = nf_ct_l3num(ct) == NFPROTO_IPV4 ?
+			  nf_nat_redirect_ipv4(skb, &range, hooknum) :
+			  nf_nat_redirect_ipv6(skb, &range, hooknum);
 		if (verdict == NF_ACCEPT)
 			set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
 	}
@@ -167,7 +172,7 @@ static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct
  * table rules leave it.
  */
 unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
-				 __be32 laddr, __be16 lport)
+				 const union nf_inet_addr *laddr, __be16 lport)
 {
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
@@ -425,7 +430,9 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 		if (verdict == NF_ACCEPT)
 			tproxy2_mark_ct(state->net, ct);
 	} else {
-		verdict = tproxy2_redirect_map(skb, ct, state->hook, sr->laddr,
+		const union nf_inet_addr laddr = { .ip = sr->laddr };
+
+		verdict = tproxy2_redirect_map(skb, ct, state->hook, &laddr,
 					       sr->lport);
 	}
 
