@@ -53,8 +53,9 @@ $(UML)/linux: $(UML)/.config $(B)/.assembled
 	@touch $@
 
 TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
-# the IP_TPROXY calls, shared by the relay, the test programs and the bench
-ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h
+# the IP_TPROXY and IPV6_TPROXY calls, shared by the relay, the test programs and the bench
+ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h \
+		   include/uapi/linux/netfilter_ipv6/ip6_tproxy.h
 
 userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock
 
