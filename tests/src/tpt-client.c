@@ -4,6 +4,7 @@
  * sends back.  Exit 0 when an answer came, 1 when none did.
  *
  * usage: tpt-client ADDR:PORT MESSAGE [BIND_ADDR[:PORT]]
+ *   addresses a.b.c.d[:port] or [v6][:port]; the socket is of ADDR's family
  */
 #include "tpt.h"
 
@@ -15,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in dst, src;
+	union tpt_sa dst, src;
 	char buf[4096];
 	size_t total = 0;
 	ssize_t n;
@@ -25,14 +26,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tpt-client ADDR:PORT MESSAGE [BIND]\n");
 		return 2;
 	}
-	tpt_parse_addr(argv[1], &dst, -1);
+	tpt_parse(argv[1], &dst, -1);
 	struct timeval tv = { .tv_sec = 5 };
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(dst.sa.sa_family, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (argc > 3) {
-		tpt_parse_addr(argv[3], &src, 0);
-		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+		tpt_parse(argv[3], &src, 0);
+		if (bind(fd, &src.sa, tpt_salen(&src)) < 0)
 			tpt_die("bind %s", argv[3]);
 	}
 	err = tpt_connect(fd, &dst, 5);

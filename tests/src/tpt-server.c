@@ -4,6 +4,8 @@
  * peer and local addresses it saw.  Each peer is also logged on stdout.
  *
  * usage: tpt-server [-w] ADDR:PORT [count]
+ *   ADDR:PORT  a.b.c.d:port or [v6]:port; "[::]:port" takes both families
+ *              (an IPv4 peer then shows as [::ffff:a.b.c.d]:port)
  *   -w  after answering, wait for the client to close first
  */
 #include "tpt.h"
@@ -18,7 +20,7 @@
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in addr, peer, local;
+	union tpt_sa addr, peer, local;
 	int count, fd, one = 1, wait_close = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "-w")) {
@@ -30,12 +32,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tpt-server [-w] ADDR:PORT [count]\n");
 		return 2;
 	}
-	tpt_parse_addr(argv[1], &addr, -1);
+	tpt_parse(argv[1], &addr, -1);
 	count = argc > 2 ? atoi(argv[2]) : -1;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(addr.sa.sa_family, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+	if (bind(fd, &addr.sa, tpt_salen(&addr)) < 0)
 		tpt_die("bind %s", argv[1]);
 	if (listen(fd, 128) < 0)
 		tpt_die("listen");
@@ -43,11 +45,11 @@ int main(int argc, char **argv)
 	while (count < 0 || count-- > 0) {
 		socklen_t pl = sizeof(peer), ll = sizeof(local);
 		char line[512], reply[700];
-		int c = accept(fd, (struct sockaddr *)&peer, &pl);
+		int c = accept(fd, &peer.sa, &pl);
 
 		if (c < 0)
 			tpt_die("accept");
-		getsockname(c, (struct sockaddr *)&local, &ll);
+		getsockname(c, &local.sa, &ll);
 		if (tpt_read_line(c, line, sizeof(line)) < 0)
 			line[0] = '\0';
 		line[strcspn(line, "\n")] = '\0';
