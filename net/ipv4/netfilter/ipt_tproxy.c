@@ -2,7 +2,8 @@
 /*
  * "tproxy" match: is this packet's connection one that TPROXY 2.0 redirected
  * or translated (IPS_TPROXY), or one a sockref owns (IPS_TPROXY_SOCKREF)?
- * Packets without a conntrack match no condition.
+ * Packets without a conntrack match no condition.  One match serves
+ * iptables and ip6tables: it looks at the conntrack only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/module.h>
@@ -49,24 +50,35 @@ static void tproxy_mt_destroy(const struct xt_mtdtor_param *par)
 	nf_ct_netns_put(par->net, par->family);
 }
 
-static struct xt_match tproxy_mt_reg __read_mostly = {
-	.name		= "tproxy",
-	.family		= NFPROTO_IPV4,
-	.match		= tproxy_mt,
-	.matchsize	= sizeof(struct ipt_tproxy_match_info),
-	.checkentry	= tproxy_mt_check,
-	.destroy	= tproxy_mt_destroy,
-	.me		= THIS_MODULE,
+static struct xt_match tproxy_mt_reg[] __read_mostly = {
+	{
+		.name		= "tproxy",
+		.family		= NFPROTO_IPV4,
+		.match		= tproxy_mt,
+		.matchsize	= sizeof(struct ipt_tproxy_match_info),
+		.checkentry	= tproxy_mt_check,
+		.destroy	= tproxy_mt_destroy,
+		.me		= THIS_MODULE,
+	},
+	{
+		.name		= "tproxy",
+		.family		= NFPROTO_IPV6,
+		.match		= tproxy_mt,
+		.matchsize	= sizeof(struct ipt_tproxy_match_info),
+		.checkentry	= tproxy_mt_check,
+		.destroy	= tproxy_mt_destroy,
+		.me		= THIS_MODULE,
+	},
 };
 
 static int __init tproxy_mt_init(void)
 {
-	return xt_register_match(&tproxy_mt_reg);
+	return xt_register_matches(tproxy_mt_reg, ARRAY_SIZE(tproxy_mt_reg));
 }
 
 static void __exit tproxy_mt_exit(void)
 {
-	xt_unregister_match(&tproxy_mt_reg);
+	xt_unregister_matches(tproxy_mt_reg, ARRAY_SIZE(tproxy_mt_reg));
 }
 
 module_init(tproxy_mt_init);
@@ -74,3 +86,4 @@ module_exit(tproxy_mt_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("tproxy match: connections TPROXY 2.0 redirected or translated");
+MODULE_ALIAS("ip6t_tproxy");
