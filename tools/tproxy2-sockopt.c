@@ -300,6 +300,7 @@ int itp_parse_sockaddr(const char *s, struct sockaddr_storage *ss, int defport)
 	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return -1;
 	memset(ss, 0, sizeof(*ss));
+	p = strchr(buf, ':');
 	if (buf[0] == '[') {
 		host = buf + 1;
 		p = strchr(host, ']');
@@ -310,7 +311,8 @@ int itp_parse_sockaddr(const char *s, struct sockaddr_storage *ss, int defport)
 			port = p + 1;
 		else if (*p)
 			return -1;
-	} else if ((p = strchr(buf, ':')) && !strchr(p + 1, ':')) {
+	} else if (p && !strchr(p + 1, ':')) {
+		/* one colon: a.b.c.d:port; more: a bare IPv6 address */
 		*p = '\0';
 		port = p + 1;
 	}
@@ -429,4 +431,37 @@ void itp_sockaddr_map(struct sockaddr_storage *ss)
 	memcpy(&sin6.sin6_addr.s6_addr[12], &sin->sin_addr, 4);
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, &sin6, sizeof(sin6));
+}
+
+static int itp_sa_set_addr(int fd, __u32 op, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET6)
+		return itp_set_addr(AF_INET6, fd, op, &sin6->sin6_addr, sin6->sin6_port);
+	if (ss->ss_family == AF_INET)
+		return itp_set_addr(AF_INET, fd, op, &sin->sin_addr, sin->sin_port);
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+int itp_sa_assign(int fd, const struct sockaddr_storage *faddr)
+{
+	return itp_sa_set_addr(fd, TPROXY_ASSIGN, faddr);
+}
+
+int itp_sa_connect(int fd, const struct sockaddr_storage *raddr)
+{
+	return itp_sa_set_addr(fd, TPROXY_CONNECT, raddr);
+}
+
+int itp_sa_set_version(int fd, int family, __u32 version)
+{
+	return itp_set_word(family, fd, TPROXY_VERSION, version);
+}
+
+int itp_sa_set_flags(int fd, int family, __u32 flags)
+{
+	return itp_set_word(family, fd, TPROXY_FLAGS, flags);
 }

@@ -94,4 +94,12 @@ int itp_sockaddr_equal(const struct sockaddr_storage *a,
 void itp_sockaddr_unmap(struct sockaddr_storage *ss);
 void itp_sockaddr_map(struct sockaddr_storage *ss);
 
+/* By family: IP_TPROXY for AF_INET, IPV6_TPROXY for AF_INET6 (the address's
+ * family for ASSIGN and CONNECT, the socket's for the others)
+ */
+int itp_sa_assign(int fd, const struct sockaddr_storage *faddr);
+int itp_sa_connect(int fd, const struct sockaddr_storage *raddr);
+int itp_sa_set_version(int fd, int family, __u32 version);
+int itp_sa_set_flags(int fd, int family, __u32 flags);
+
 #endif
