@@ -28,7 +28,10 @@ UAPI		:= -I$(TOP)/include/uapi
 
 TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt-soak tpt-udp
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
-EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so
+EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so \
+		   $(XTLIBDIR)/libip6t_TPROXY.so $(XTLIBDIR)/libip6t_tproxy.so
+# libipt_TPROXY and libip6t_TPROXY in one, for make install (scripts/install.sh)
+XTSYS		:= $(B)/xtables-sys/libxt_TPROXY.so
 
 .PHONY: all deps kernel x86-kernel userspace check check-smp demo fuzz soak bench patch patch-check install uninstall clean distclean
 all: kernel userspace
@@ -57,7 +60,7 @@ TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h \
 		   include/uapi/linux/netfilter_ipv6/ip6_tproxy.h
 
-userspace: $(EXTENSIONS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock
+userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock
 
 $(BIN)/tproxy-relay: tools/tproxy-relay.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
@@ -67,9 +70,15 @@ $(BIN)/tproxy-conntrack: tools/tproxy-conntrack.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -Itools -o $@ $< tools/tproxy2-sockopt.c -lnetfilter_conntrack
 
-$(XTLIBDIR)/libipt_%.so: extensions/libipt_%.c include/uapi/linux/netfilter_ipv4/*.h | $(B)/.deps
+XTDEPS		:= $(wildcard extensions/*.c extensions/*.h) \
+		   $(wildcard include/uapi/linux/netfilter_ipv4/*.h include/uapi/linux/netfilter_ipv6/*.h)
+$(XTLIBDIR)/%.so: extensions/%.c $(XTDEPS) | $(B)/.deps
 	@mkdir -p $(XTLIBDIR)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -fPIC -shared -o $@ $< -lxtables
+$(XTSYS): extensions/libipt_TPROXY.c extensions/libip6t_TPROXY.c $(XTDEPS) | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -fPIC -shared -o $@ extensions/libipt_TPROXY.c \
+		extensions/libip6t_TPROXY.c -lxtables
 
 $(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
@@ -92,9 +101,11 @@ demo: all
 PREFIX		?= /usr/local
 XTABLES_SYSDIR	:= $(shell pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
 
-$(B)/man/iptables-tproxy2.8: extensions/libipt_TPROXY.man extensions/libipt_tproxy.man scripts/mkman.sh
+XTMAN		:= extensions/libipt_TPROXY.man extensions/libip6t_TPROXY.man \
+		   extensions/libipt_tproxy.man extensions/libip6t_tproxy.man
+$(B)/man/iptables-tproxy2.8: $(XTMAN) scripts/mkman.sh
 	@mkdir -p $(B)/man
-	@scripts/mkman.sh $@ extensions/libipt_TPROXY.man extensions/libipt_tproxy.man
+	@scripts/mkman.sh $@ $(XTMAN)
 
 # DESTDIR and PREFIX as usual; XTABLES_SYSDIR is where libxtables looks.
 # The extension goes there also as libxt_TPROXY.so, the system's put aside
@@ -162,7 +173,7 @@ patch-check: patch
 	@scripts/patch-check.sh $(TOP) $(TARBALL)
 
 clean:
-	rm -rf $(B)/check $(BIN) $(XTLIBDIR) dist
+	rm -rf $(B)/check $(BIN) $(XTLIBDIR) $(dir $(XTSYS)) dist
 	-$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) clean 2>/dev/null
 
 distclean:

@@ -6,10 +6,17 @@
  *	-m tproxy			tproxied connections
  *	-m tproxy ! --tproxied		all others (iptables has no "! -m")
  *	-m tproxy [!] --sockref		owned by a sockref (or not)
+ *
+ * The kernel's match looks at the conntrack only and is the same for both
+ * families; libip6t_tproxy.c is this file for ip6tables.
  */
 #include <stdio.h>
 #include <xtables.h>
 #include <linux/netfilter_ipv4/ipt_tproxy.h>
+
+#ifndef TPROXY_MT_FAMILY
+#define TPROXY_MT_FAMILY	NFPROTO_IPV4
+#endif
 
 enum {
 	O_TPROXIED = 0,
@@ -83,7 +90,7 @@ static void tproxy_mt_save(const void *ip, const struct xt_entry_match *match)
 static struct xtables_match tproxy_mt_reg = {
 	.name		= "tproxy",
 	.revision	= 0,
-	.family		= NFPROTO_IPV4,
+	.family		= TPROXY_MT_FAMILY,
 	.version	= XTABLES_VERSION,
 	.size		= XT_ALIGN(sizeof(struct ipt_tproxy_match_info)),
 	.userspacesize	= XT_ALIGN(sizeof(struct ipt_tproxy_match_info)),

@@ -3,10 +3,11 @@
 # make install and make uninstall, run from the top of the repo.  Every
 # file installed (or removed) is listed.
 #
-# libxtables looks for libxt_TPROXY.so before libipt_TPROXY.so, and the
-# system's libxt_TPROXY.so knows only mainline's TPROXY.  Our extension
-# speaks both (and mainline's IPv6 revision), so it is installed under
-# both names, the system's libxt_TPROXY.so put aside the way Debian puts
+# libxtables looks for libxt_TPROXY.so before libipt_TPROXY.so and
+# libip6t_TPROXY.so, and the system's libxt_TPROXY.so knows only mainline's
+# TPROXY.  Our extensions speak both, so the two of them, linked into one
+# libxt_TPROXY.so (build/xtables-sys/), are installed under that name too,
+# the system's libxt_TPROXY.so put aside the way Debian puts
 # aside a packaged file: dpkg-divert, to libxt_TPROXY.so.distrib, where
 # package upgrades then put theirs too.  Without dpkg the file is renamed
 # to the same name.  make uninstall puts it back.  With a DESTDIR (a
@@ -23,8 +24,12 @@ files() {
 include/uapi/linux/netfilter_ipv4/ip_tproxy.h $prefix/include/linux/netfilter_ipv4
 include/uapi/linux/netfilter_ipv4/ipt_TPROXY.h $prefix/include/linux/netfilter_ipv4
 include/uapi/linux/netfilter_ipv4/ipt_tproxy.h $prefix/include/linux/netfilter_ipv4
+include/uapi/linux/netfilter_ipv6/ip6_tproxy.h $prefix/include/linux/netfilter_ipv6
+include/uapi/linux/netfilter_ipv6/ip6t_TPROXY.h $prefix/include/linux/netfilter_ipv6
 $b/xtables/libipt_TPROXY.so $xt
 $b/xtables/libipt_tproxy.so $xt
+$b/xtables/libip6t_TPROXY.so $xt
+$b/xtables/libip6t_tproxy.so $xt
 $b/bin/tproxy-relay $prefix/sbin
 $b/bin/tproxy-conntrack $prefix/sbin
 man/ip_tproxy.7 $prefix/share/man/man7
@@ -66,8 +71,10 @@ install)
 		echo "  INSTALL $dir/$(basename "$src")"
 	done
 	divert add
-	install -m 755 "$b/xtables/libipt_TPROXY.so" "$destdir$lib"
-	echo "  INSTALL $lib (libipt_TPROXY.so, for the name libxtables looks up first)"
+	[ -f "$b/xtables-sys/libxt_TPROXY.so" ] ||
+		{ echo "install: $b/xtables-sys/libxt_TPROXY.so is not built (make userspace)" >&2; exit 1; }
+	install -m 755 "$b/xtables-sys/libxt_TPROXY.so" "$destdir$lib"
+	echo "  INSTALL $lib (libipt_TPROXY.so and libip6t_TPROXY.so, for the name libxtables looks up first)"
 	[ -z "$destdir" ] ||
 		echo "  NOTE    a package of this must divert the system's $lib"
 	;;
@@ -80,7 +87,7 @@ uninstall)
 	done
 	# ours: the system's is aside, or it is the file we install
 	if [ -e "$destdir$lib" ] && { [ -e "$destdir$distrib" ] ||
-		cmp -s "$destdir$lib" "$b/xtables/libipt_TPROXY.so"; }; then
+		cmp -s "$destdir$lib" "$b/xtables-sys/libxt_TPROXY.so"; }; then
 		rm -f "$destdir$lib"
 		echo "  REMOVE  $lib"
 	fi

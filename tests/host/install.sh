@@ -16,7 +16,10 @@ xt=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-
 for f in usr/local/include/linux/netfilter_ipv4/ip_tproxy.h \
 	 usr/local/include/linux/netfilter_ipv4/ipt_TPROXY.h \
 	 usr/local/include/linux/netfilter_ipv4/ipt_tproxy.h \
+	 usr/local/include/linux/netfilter_ipv6/ip6_tproxy.h \
+	 usr/local/include/linux/netfilter_ipv6/ip6t_TPROXY.h \
 	 ${xt#/}/libipt_TPROXY.so ${xt#/}/libipt_tproxy.so ${xt#/}/libxt_TPROXY.so \
+	 ${xt#/}/libip6t_TPROXY.so ${xt#/}/libip6t_tproxy.so \
 	 usr/local/sbin/tproxy-relay usr/local/sbin/tproxy-conntrack \
 	 usr/local/share/man/man7/ip_tproxy.7 \
 	 usr/local/share/man/man8/tproxy-relay.8 \
@@ -34,7 +37,7 @@ for m in "$tmp"/root/usr/local/share/man/man*/*; do
 	echo "renders cleanly: $(basename "$m")"
 done
 
-cmp "$tmp/root/${xt#/}/libxt_TPROXY.so" "$top/build/xtables/libipt_TPROXY.so" ||
+cmp "$tmp/root/${xt#/}/libxt_TPROXY.so" "$top/build/xtables-sys/libxt_TPROXY.so" ||
 	fail "libxt_TPROXY.so is not our extension"
 make -s -C "$top" uninstall DESTDIR="$tmp/root" PREFIX=/usr/local >"$tmp/log" 2>&1 ||
 	{ cat "$tmp/log"; fail "make uninstall"; }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make install on the system itself.  Before it, the system's
 # libxt_TPROXY.so answers for -j TPROXY and a tproxy table rule fails;
-# after it, with no XTABLES_LIBDIR, tproxy table rules work, mainline's
+# after it, with no XTABLES_LIBDIR, tproxy table rules of both families
+# (iptables and ip6tables) work, mainline's
 # mangle rules (IPv4 and IPv6) are taken and saved exactly as the system's
 # extension did, and iptables-legacy-save/-restore round-trip them all.
 # The system's file is diverted with dpkg-divert; make uninstall puts it
@@ -33,6 +34,7 @@ rules() {	# the -A lines of table $1 of family $2 (4 or 6)
 	fi | grep -- '^-A'
 }
 tproxy_rule="PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128"
+tproxy_rule6="PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128 --on-ip 2001:db8::1"
 mangle4="PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3129 --on-ip 192.0.2.1 --tproxy-mark 0x1/0x1"
 mangle6="PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3129 --on-ip 2001:db8::1 --tproxy-mark 0x1/0x1"
 
@@ -40,6 +42,11 @@ log "before make install: the system's extension"
 # shellcheck disable=SC2086
 if v4 -t tproxy -A $tproxy_rule 2>"$T/err"; then
 	fail "a tproxy table rule worked with the system's extension: this test shows nothing"
+fi
+cat "$T/err"
+# shellcheck disable=SC2086
+if v6 -t tproxy -A $tproxy_rule6 2>"$T/err"; then
+	fail "an ip6tables tproxy table rule worked with the system's extension"
 fi
 cat "$T/err"
 # shellcheck disable=SC2086
@@ -60,7 +67,7 @@ dpkg-divert --list "$lib" | tee "$T/div"
 grep -q "diversion of $lib to $lib.distrib by tproxy2" "$T/div" ||
 	fail "the system's $lib is not diverted"
 cmp "$lib.distrib" "$T/system.so" || fail "$lib.distrib is not the system's file"
-cmp "$lib" "$TPT_TOP/build/xtables/libipt_TPROXY.so" || fail "$lib is not ours"
+cmp "$lib" "$TPT_TOP/build/xtables-sys/libxt_TPROXY.so" || fail "$lib is not ours"
 
 log "after make install, no XTABLES_LIBDIR"
 # shellcheck disable=SC2086
@@ -68,6 +75,11 @@ v4 -t tproxy -A $tproxy_rule || fail "a tproxy table rule after make install"
 v4 -t tproxy -A PREROUTING -p udp --dport 53 -j TPROXY --on-port 5353 --on-ip 192.0.2.1 ||
 	fail "a tproxy table rule with --on-ip"
 v4 -A FORWARD -m tproxy --tproxied -j ACCEPT || fail "the tproxy match"
+# shellcheck disable=SC2086
+v6 -t tproxy -A $tproxy_rule6 || fail "an ip6tables tproxy table rule after make install"
+v6 -t tproxy -A OUTPUT -p udp --dport 53 -j TPROXY --on-port 5353 ||
+	fail "an ip6tables tproxy table rule without --on-ip"
+v6 -A FORWARD -m tproxy ! --tproxied -j ACCEPT || fail "the tproxy match in ip6tables"
 # shellcheck disable=SC2086
 v4 -t mangle -A $mangle4 || fail "mangle rule after make install"
 # shellcheck disable=SC2086
@@ -83,6 +95,11 @@ grep -qx -- "-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY --on-port 3128" "$
 	fail "the tproxy rule is not saved as given"
 grep -qx -- "-A PREROUTING -p udp -m udp --dport 53 -j TPROXY --on-port 5353 --on-ip 192.0.2.1" "$T/tp" ||
 	fail "the tproxy rule with --on-ip is not saved as given"
+rules tproxy 6 | tee "$T/tp6"
+grep -qx -- "-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY --on-port 3128 --on-ip 2001:db8::1" "$T/tp6" ||
+	fail "the ip6tables tproxy rule is not saved as given"
+grep -qx -- "-A OUTPUT -p udp -m udp --dport 53 -j TPROXY --on-port 5353" "$T/tp6" ||
+	fail "the ip6tables tproxy rule without --on-ip is not saved as given"
 rules mangle 4 >"$T/our4"
 rules mangle 6 >"$T/our6"
 cmp "$T/sys4" "$T/our4" || fail "the IPv4 mangle rule is saved differently: $(cat "$T/our4")"
@@ -91,8 +108,7 @@ echo "mangle rules saved as the system's extension saves them"
 
 ip netns exec "$R" iptables-legacy-save >"$T/all4" || fail "save"
 ip netns exec "$R" ip6tables-legacy-save >"$T/all6" || fail "save -6"
-for t in tproxy mangle filter; do v4 -t "$t" -F; done
-v6 -t mangle -F
+for t in tproxy mangle filter; do v4 -t "$t" -F; v6 -t "$t" -F; done
 ip netns exec "$R" iptables-legacy-restore <"$T/all4" || fail "restore"
 ip netns exec "$R" ip6tables-legacy-restore <"$T/all6" || fail "restore -6"
 ip netns exec "$R" iptables-legacy-save | grep -- '^-A' >"$T/again4"
@@ -100,8 +116,7 @@ ip netns exec "$R" ip6tables-legacy-save | grep -- '^-A' >"$T/again6"
 grep -- '^-A' "$T/all4" | cmp - "$T/again4" || fail "iptables save/restore round trip"
 grep -- '^-A' "$T/all6" | cmp - "$T/again6" || fail "ip6tables save/restore round trip"
 echo "save/restore round trip: $(cat "$T/again4" "$T/again6" | wc -l) rules"
-for t in tproxy mangle filter; do v4 -t "$t" -F; done
-v6 -t mangle -F
+for t in tproxy mangle filter; do v4 -t "$t" -F; v6 -t "$t" -F; done
 
 log "make uninstall"
 make -s -C "$TPT_TOP" uninstall PREFIX="$T/prefix" >"$T/uninstall.log" 2>&1 ||
@@ -110,7 +125,7 @@ cat "$T/uninstall.log"
 cmp "$lib" "$T/system.so" || fail "make uninstall did not put the system's $lib back"
 [ ! -e "$lib.distrib" ] || fail "$lib.distrib is still there"
 dpkg-divert --list "$lib" | grep . && fail "the diversion is still there"
-for f in libipt_TPROXY.so libipt_tproxy.so; do
+for f in libipt_TPROXY.so libipt_tproxy.so libip6t_TPROXY.so libip6t_tproxy.so; do
 	[ ! -e "$xt/$f" ] || fail "make uninstall left $xt/$f"
 done
 left=$(find "$T/prefix" -type f 2>/dev/null)
@@ -118,6 +133,10 @@ left=$(find "$T/prefix" -type f 2>/dev/null)
 # shellcheck disable=SC2086
 if v4 -t tproxy -A $tproxy_rule 2>/dev/null; then
 	fail "a tproxy table rule still works after make uninstall"
+fi
+# shellcheck disable=SC2086
+if v6 -t tproxy -A $tproxy_rule6 2>/dev/null; then
+	fail "an ip6tables tproxy table rule still works after make uninstall"
 fi
 # shellcheck disable=SC2086
 v6 -t mangle -A $mangle6 || fail "IPv6 mangle rule after make uninstall"
