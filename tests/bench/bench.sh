@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench, inside the non-debug UML kernel: the figures P1-P8 of
-# issues 7 and 14, as medians over rounds, in one boot.  Setups, interleaved
+# issues 7 and 14, and P1 and P3 over IPv6 (issue 16), as medians over
+# rounds, in one boot.  Setups, interleaved
 # a b c d, b c d a, ... so that drift hits all alike:
 #   a  tproxy2: the tproxy table redirects, the proxy connects from the
 #      client's address with IP_TPROXY
@@ -8,7 +9,11 @@
 #      policy route for the replies
 #   c  nat REDIRECT and a plain connect
 #   d  no proxy
-# The same proxy program (tpt-bench proxy) serves a-c.
+# and the same four for IPv6 (a6 b6 c6 d6: ip6tables' tables, IPV6_TPROXY,
+# mainline TPROXY with IPV6_TRANSPARENT, REDIRECT), in the same rounds, for
+# P1 and P3 over IPv6.
+# The same proxy program (tpt-bench proxy) serves a-c and a6-c6: it listens
+# in both families.
 . ../lib.sh
 B=$TPT_TOP/build/bin/tpt-bench
 ROUNDS=${TPT_BENCH_ROUNDS:-8}
@@ -45,9 +50,13 @@ in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 # v4's replies: a policy route delivers what -m socket marks
 in_r ip rule add fwmark 1 lookup 100
 in_r ip route add local 0.0.0.0/0 dev lo table 100
+in_r ip -6 rule add fwmark 1 lookup 100
+in_r ip -6 route add local ::/0 dev lo table 100
 
 bg $S $T/srv $B server $SERVER_IP:80
 bg $S $T/sink $B sink $SERVER_IP:81
+bg $S $T/srv6 $B server "[$SERVER_IP6]:80"
+bg $S $T/sink6 $B sink "[$SERVER_IP6]:81"
 bg $R $T/p2 $B proxy tproxy2 3128
 bg $R $T/p4 $B proxy v4 3129
 bg $R $T/pr $B proxy redirect 3130
@@ -56,8 +65,10 @@ wait_listen $S 80
 wait_listen $S 81
 
 flush() {
-	for t in tproxy mangle nat; do ipt $R -t $t -F; done
-	ipt $R -t mangle -X 2>/dev/null
+	for x in ipt ip6t; do
+		for t in tproxy mangle nat; do $x $R -t $t -F; done
+		$x $R -t mangle -X 2>/dev/null
+	done
 }
 
 setup() {
@@ -65,18 +76,30 @@ setup() {
 	# no setup inherits another's conntracks (mappings, half-closed
 	# connections): each starts from an empty table
 	in_r conntrack -F >/dev/null 2>&1
+	in_r conntrack -F -f ipv6 >/dev/null 2>&1
+	# a6-d6: the same rules in ip6tables
+	x=ipt
+	case $1 in *6) x=ip6t ;; esac
 	case $1 in
-	a) ipt $R -t tproxy -A PREROUTING -p tcp -m multiport --dports 80,81 \
+	a|a6) $x $R -t tproxy -A PREROUTING -p tcp -m multiport --dports 80,81 \
 		-j TPROXY --on-port 3128 ;;
-	b) ipt $R -t mangle -N DIVERT
-	   ipt $R -t mangle -A DIVERT -j MARK --set-mark 1
-	   ipt $R -t mangle -A DIVERT -j ACCEPT
-	   ipt $R -t mangle -A PREROUTING -p tcp -m socket -j DIVERT
-	   ipt $R -t mangle -A PREROUTING -p tcp -m multiport --dports 80,81 \
+	b|b6) $x $R -t mangle -N DIVERT
+	   $x $R -t mangle -A DIVERT -j MARK --set-mark 1
+	   $x $R -t mangle -A DIVERT -j ACCEPT
+	   $x $R -t mangle -A PREROUTING -p tcp -m socket -j DIVERT
+	   $x $R -t mangle -A PREROUTING -p tcp -m multiport --dports 80,81 \
 		-j TPROXY --on-port 3129 --tproxy-mark 1 ;;
-	c) ipt $R -t nat -A PREROUTING -p tcp -m multiport --dports 80,81 \
+	c|c6) $x $R -t nat -A PREROUTING -p tcp -m multiport --dports 80,81 \
 		-j REDIRECT --to-ports 3130 ;;
-	d) ;;
+	d|d6) ;;
+	esac
+}
+
+# server S PORT: the server's address:port for setup S
+server() {
+	case $1 in
+	*6) echo "[$SERVER_IP6]:$2" ;;
+	*) echo "$SERVER_IP:$2" ;;
 	esac
 }
 
@@ -98,10 +121,11 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'
 }
 
+SETUPS="a b c d a6 b6 c6 d6"
 log "warm-up"
-for s in a b c d; do
+for s in $SETUPS; do
 	setup $s
-	in_c $B rr $SERVER_IP:80 1 $CONC >/dev/null
+	in_c $B rr "$(server $s 80)" 1 $CONC >/dev/null
 done
 
 for r in $(seq "$ROUNDS"); do
@@ -109,13 +133,13 @@ for r in $(seq "$ROUNDS"); do
 	echo "router conntracks $(in_r cat /proc/sys/net/netfilter/nf_conntrack_count)," \
 		"client TIME_WAIT sockets $(in_c ss -Htan state time-wait | wc -l)"
 	# each setup goes first in turn: no setup always follows the same one
-	case $((r % 4)) in
-	1) order="a b c d" ;; 2) order="b c d a" ;; 3) order="c d a b" ;; 0) order="d a b c" ;;
-	esac
+	# (round r starts at the r-th of the eight and wraps around)
+	k=$(( (r - 1) % 8 ))
+	order=$(echo $SETUPS $SETUPS | cut -d' ' -f$((k + 1))-$((k + 8)))
 	for s in $order; do
 		setup $s
-		measure "rr_$s" in_c $B rr $SERVER_IP:80 $RR_SECONDS $CONC
-		measure "bulk_$s" in_c $B bulk $SERVER_IP:81 $BULK_SECONDS
+		measure "rr_$s" in_c $B rr "$(server $s 80)" $RR_SECONDS $CONC
+		measure "bulk_$s" in_c $B bulk "$(server $s 81)" $BULK_SECONDS
 	done
 done
 
@@ -123,6 +147,7 @@ log "the proxy's socket work per connection, without the connection"
 for r in 1 2 3; do
 	for m in tproxy2 v4 plain; do
 		measure "setup_$m" in_r $B setup 5000 $m $CLIENT_IP
+		measure "setup6_$m" in_r $B setup 5000 $m $CLIENT_IP6
 	done
 done
 
@@ -211,16 +236,20 @@ for r in 1 2 3; do
 done
 in_r conntrack -F >/dev/null 2>&1
 
-for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d idle_10 idle_100000 shared_10 shared_100000 \
+for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d \
+	 rr_a6 rr_b6 rr_c6 rr_d6 bulk_a6 bulk_b6 bulk_c6 bulk_d6 \
+	 idle_10 idle_100000 shared_10 shared_100000 \
 	 closeplain_0 closeplain_100000 alloc_own_1000 alloc_own_1000000 alloc_other_1000 alloc_other_1000000 \
 	 noalloc_own_1000 noalloc_own_1000000 \
 	 close_1000 close_200000 \
-	 setup_tproxy2 setup_v4 setup_plain; do
+	 setup_tproxy2 setup_v4 setup_plain setup6_tproxy2 setup6_v4 setup6_plain; do
 	eval "m_$k=$(median $k)"
 done
 p1=$(ratio "$m_rr_a" "$m_rr_b")
 p2=$(ratio "$m_rr_a" "$m_rr_c")
 p3=$(ratio "$m_bulk_a" "$m_bulk_c")
+p1v6=$(ratio "$m_rr_a6" "$m_rr_b6")
+p3v6=$(ratio "$m_bulk_a6" "$m_bulk_c6")
 p4=$(ratio "$m_idle_100000" "$m_idle_10")
 p5=$(ratio "$m_close_200000" "$m_close_1000")
 p4b=$(ratio "$m_shared_100000" "$m_shared_10")
@@ -236,6 +265,8 @@ cat >"$OUT" <<EOF
   "medians": {
     "conns_per_s": { "tproxy2": $m_rr_a, "v4": $m_rr_b, "redirect": $m_rr_c, "none": $m_rr_d },
     "bulk_mbytes_per_s": { "tproxy2": $m_bulk_a, "v4": $m_bulk_b, "redirect": $m_bulk_c, "none": $m_bulk_d },
+    "ipv6_conns_per_s": { "tproxy2": $m_rr_a6, "mainline": $m_rr_b6, "redirect": $m_rr_c6, "none": $m_rr_d6 },
+    "ipv6_bulk_mbytes_per_s": { "tproxy2": $m_bulk_a6, "mainline": $m_bulk_b6, "redirect": $m_bulk_c6, "none": $m_bulk_d6 },
     "conns_per_s_idle_sockrefs": { "10": $m_idle_10, "100000": $m_idle_100000 },
     "conns_per_s_sockrefs_on_one_address": { "10": $m_shared_10, "100000": $m_shared_100000 },
     "close_us_no_sockref": { "0_sockrefs": $m_closeplain_0, "100000_sockrefs": $m_closeplain_100000 },
@@ -243,12 +274,15 @@ cat >"$OUT" <<EOF
     "noalloc_us": { "own_1000": $m_noalloc_own_1000, "own_1000000": $m_noalloc_own_1000000 },
     "close_us_1000_sockets": { "1000_conntracks": $m_close_1000, "200000_conntracks": $m_close_200000 },
     "proxy_socket_setup_us": { "tproxy2": $m_setup_tproxy2, "v4": $m_setup_v4, "redirect": $m_setup_plain },
+    "ipv6_proxy_socket_setup_us": { "tproxy2": $m_setup6_tproxy2, "mainline": $m_setup6_v4, "redirect": $m_setup6_plain },
     "sockref_bytes": { "object_size": $obj, "slab_size": $slab }
   },
   "ratios": {
     "P1_tproxy2_vs_v4_conns": { "value": $p1, "goal": ">= 1.0" },
     "P2_tproxy2_vs_redirect_conns": { "value": $p2, "goal": ">= 0.95" },
     "P3_tproxy2_vs_redirect_bulk": { "value": $p3, "goal": ">= 0.98" },
+    "P1_ipv6_tproxy2_vs_mainline_conns": { "value": $p1v6, "goal": ">= 1.0" },
+    "P3_ipv6_tproxy2_vs_redirect_bulk": { "value": $p3v6, "goal": ">= 0.98" },
     "P4_100000_vs_10_idle_sockrefs_conns": { "value": $p4, "goal": ">= 0.95" },
     "P4b_100000_vs_10_sockrefs_on_one_address_conns": { "value": $p4b, "goal": ">= 0.95" },
     "P5_close_200000_vs_1000_conntracks": { "value": $p5, "goal": "<= 1.1" },

@@ -2,15 +2,20 @@
 /*
  * tpt-bench: the programs of make bench.
  *
+ * Addresses are a.b.c.d:port or [v6]:port; a connection is of its
+ * address's family.
+ *
  *   tpt-bench server ADDR:PORT       request/answer: read a request, answer
  *                                    64 bytes, close (the server closes first)
  *   tpt-bench sink ADDR:PORT         read and drop everything
- *   tpt-bench proxy MODE PORT        one epoll proxy for all setups; MODE:
- *       tproxy2   redirected by the tproxy table: SO_ORIGINAL_DST, then
- *                 bind(0) + IP_TPROXY ASSIGN(client, 0) + ITP_CONNECT
- *       v4        mainline TPROXY: an IP_TRANSPARENT listener, the original
- *                 destination is the local address, IP_TRANSPARENT
- *                 bind(client, 0) for the server side
+ *   tpt-bench proxy MODE PORT        one epoll proxy for all setups, with an
+ *                                    IPv4 and an IPv6 listener on PORT; MODE:
+ *       tproxy2   redirected by the tproxy table: SO_ORIGINAL_DST
+ *                 (IP6T_SO_ORIGINAL_DST), then bind(0) + ASSIGN(client, 0)
+ *                 + ITP_CONNECT, through IP_TPROXY (IPV6_TPROXY)
+ *       v4        mainline TPROXY: an IP_TRANSPARENT (IPV6_TRANSPARENT)
+ *                 listener, the original destination is the local address,
+ *                 IP_TRANSPARENT bind(client, 0) for the server side
  *       redirect  nat REDIRECT: SO_ORIGINAL_DST and a plain connect
  *   tpt-bench rr DST SECONDS CONC    new connections, one request/answer
  *                                    each, CONC at once: "conns_per_s=N"
@@ -30,7 +35,8 @@
  *   tpt-bench setup N MODE CLIENT    the proxy's per-connection socket work
  *                                    without the connection: N times socket,
  *                                    bind and (MODE tproxy2) ASSIGN + FLAGS or
- *                                    (v4) IP_TRANSPARENT, close: "us_per_op=N"
+ *                                    (v4) IP_TRANSPARENT, close: "us_per_op=N";
+ *                                    CLIENT's family
  *   tpt-bench close N DST FOREIGN    N UDP sockets from FOREIGN (CONNECT),
  *                                    each owning the conntrack of one
  *                                    datagram to DST; the time to close them
@@ -40,9 +46,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/netfilter_ipv4.h>
-#include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <netinet/in.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -74,6 +80,20 @@ static void parse(const char *s, struct sockaddr_in *sin)
 	}
 }
 
+/* an address of either family */
+static void parse_any(const char *s, struct sockaddr_storage *ss)
+{
+	if (itp_parse_sockaddr(s, ss, 0)) {
+		fprintf(stderr, "tpt-bench: bad address %s\n", s);
+		exit(2);
+	}
+}
+
+static const struct sockaddr *sa(const struct sockaddr_storage *ss)
+{
+	return (const struct sockaddr *)ss;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -82,14 +102,27 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int listener(const struct sockaddr_in *a, bool transparent)
+/* IP_TRANSPARENT or IPV6_TRANSPARENT, by the socket's family */
+static int transparent(int fd, int family)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+	int one = 1;
+
+	if (family == AF_INET6)
+		return setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one));
+	return setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
+}
+
+/* an IPv6 listener is IPV6_V6ONLY: the IPv4 one beside it has the port */
+static int listener(const struct sockaddr_storage *a, bool transp)
+{
+	int fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (transparent && setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)))
+	if (a->ss_family == AF_INET6)
+		setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (transp && transparent(fd, a->ss_family))
 		die("IP_TRANSPARENT");
-	if (bind(fd, (const struct sockaddr *)a, sizeof(*a)) || listen(fd, 4096))
+	if (bind(fd, sa(a), itp_sockaddr_len(a)) || listen(fd, 4096))
 		die("listen");
 	return fd;
 }
@@ -106,14 +139,14 @@ static void nofile(rlim_t n)
 
 static __attribute__((noreturn)) int server(const char *addr, bool sink)
 {
-	struct sockaddr_in a;
+	struct sockaddr_storage a;
 	int lfd, ep = epoll_create1(0);
 	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
 	static char buf[BUFSZ], answer[RR_LEN];
 
 	nofile(65536);
 	signal(SIGPIPE, SIG_IGN);
-	parse(addr, &a);
+	parse_any(addr, &a);
 	lfd = listener(&a, false);
 	ev.data.fd = lfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
@@ -197,33 +230,43 @@ static bool pump(struct half *h)
 	}
 }
 
-static int tproxy2_connect_socket(const struct sockaddr_in *client)
+/* Squid's sequence through the option of the client's family */
+static int tproxy2_connect_socket(const struct sockaddr_storage *client)
 {
-	struct sockaddr_in any = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage any = { .ss_family = client->ss_family }, f = *client;
+	int fd = socket(client->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	if (bind(fd, (struct sockaddr *)&any, sizeof(any)) ||
-	    itp_assign(fd, client->sin_addr, 0))
+	itp_sockaddr_set_port(&f, 0);
+	if (bind(fd, sa(&any), itp_sockaddr_len(&any)) || itp_sa_assign(fd, &f))
 		die("ASSIGN");
-	if (itp_set_flags(fd, ITP_CONNECT))
+	if (itp_sa_set_flags(fd, client->ss_family, ITP_CONNECT))
 		die("FLAGS");
 	return fd;
 }
 
-static int v4_connect_socket(const struct sockaddr_in *client)
+static int v4_connect_socket(const struct sockaddr_storage *client)
 {
-	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr = client->sin_addr };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+	struct sockaddr_storage from = *client;
+	int fd = socket(client->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&from, sizeof(from)))
+	itp_sockaddr_set_port(&from, 0);
+	if (transparent(fd, client->ss_family) || bind(fd, sa(&from), itp_sockaddr_len(&from)))
 		die("transparent bind");
 	return fd;
 }
 
+static int original_dst(int fd, int family, struct sockaddr_storage *orig)
+{
+	socklen_t ol = sizeof(*orig);
+
+	if (family == AF_INET6)
+		return getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, orig, &ol);
+	return getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, orig, &ol);
+}
+
 static void proxy_accept(int ep, int lfd, enum mode mode)
 {
-	struct sockaddr_in client, orig;
+	struct sockaddr_storage client, orig;
 	socklen_t cl = sizeof(client), ol = sizeof(orig);
 	int cfd, sfd;
 
@@ -234,15 +277,15 @@ static void proxy_accept(int ep, int lfd, enum mode mode)
 
 		if (mode == V4)
 			getsockname(cfd, (struct sockaddr *)&orig, &ol);
-		else if (getsockopt(cfd, SOL_IP, SO_ORIGINAL_DST, &orig, &ol))
+		else if (original_dst(cfd, client.ss_family, &orig))
 			die("SO_ORIGINAL_DST");
 		if (mode == TPROXY2)
 			sfd = tproxy2_connect_socket(&client);
 		else if (mode == V4)
 			sfd = v4_connect_socket(&client);
 		else
-			sfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (connect(sfd, (struct sockaddr *)&orig, sizeof(orig)) && errno != EINPROGRESS)
+			sfd = socket(client.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (connect(sfd, sa(&orig), itp_sockaddr_len(&orig)) && errno != EINPROGRESS)
 			die("connect");
 		up->len = up->off = down->len = down->off = 0;
 		up->eof = down->eof = false;
@@ -263,15 +306,19 @@ static void proxy_accept(int ep, int lfd, enum mode mode)
 static __attribute__((noreturn)) int proxy(const char *m, const char *port)
 {
 	enum mode mode = !strcmp(m, "tproxy2") ? TPROXY2 : !strcmp(m, "v4") ? V4 : REDIRECT;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	struct sockaddr_storage a[2] = { { .ss_family = AF_INET }, { .ss_family = AF_INET6 } };
+	/* the listeners' epoll data: their index, below any half's address */
 	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
-	int ep = epoll_create1(0), lfd;
+	int ep = epoll_create1(0), lfd[2];
 
 	nofile(65536);
 	signal(SIGPIPE, SIG_IGN);
-	lfd = listener(&a, mode == V4);
-	ev.data.ptr = NULL;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (int i = 0; i < 2; i++) {
+		itp_sockaddr_set_port(&a[i], htons(atoi(port)));
+		lfd[i] = listener(&a[i], mode == V4);
+		ev.data.u64 = i + 1;
+		epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev);
+	}
 	printf("ready\n");
 	fflush(stdout);
 	for (;;) {
@@ -280,8 +327,8 @@ static __attribute__((noreturn)) int proxy(const char *m, const char *port)
 		for (int i = 0; i < n; i++) {
 			struct half *h = evs[i].data.ptr;
 
-			if (!h) {
-				proxy_accept(ep, lfd, mode);
+			if (evs[i].data.u64 <= 2) {
+				proxy_accept(ep, lfd[evs[i].data.u64 - 1], mode);
 				continue;
 			}
 			if (h->fd < 0)
@@ -314,20 +361,20 @@ struct rrconn {
 	size_t got;
 };
 
-static int rr_open(int ep, const struct sockaddr_in *dst, struct rrconn *c)
+static int rr_open(int ep, const struct sockaddr_storage *dst, struct rrconn *c)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = c };
 
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	c->fd = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	c->got = 0;
-	if (connect(c->fd, (const struct sockaddr *)dst, sizeof(*dst)) && errno != EINPROGRESS)
+	if (connect(c->fd, sa(dst), itp_sockaddr_len(dst)) && errno != EINPROGRESS)
 		return -1;
 	return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
 static int rr(const char *addr, double seconds, int conc)
 {
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
 	struct rrconn *cs = calloc(conc, sizeof(*cs));
 	struct epoll_event evs[256];
 	int ep = epoll_create1(0);
@@ -336,7 +383,7 @@ static int rr(const char *addr, double seconds, int conc)
 	char req[RR_LEN], buf[BUFSZ];
 
 	nofile(65536);
-	parse(addr, &dst);
+	parse_any(addr, &dst);
 	memset(req, 'q', sizeof(req));
 	start = now();
 	end = start + seconds;
@@ -381,14 +428,15 @@ again:
 
 static int bulk(const char *addr, double seconds)
 {
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
 	static char buf[BUFSZ];
 	double start, t;
 	long long sent = 0;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd;
 
-	parse(addr, &dst);
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+	parse_any(addr, &dst);
+	fd = socket(dst.ss_family, SOCK_STREAM, 0);
+	if (connect(fd, sa(&dst), itp_sockaddr_len(&dst)))
 		die("connect");
 	start = now();
 	while ((t = now()) < start + seconds) {
@@ -455,21 +503,21 @@ static int fill(int n, const char *net)
 
 static int setup_cost(int n, const char *m, const char *client)
 {
-	struct sockaddr_in c;
+	struct sockaddr_storage c;
 	double t;
 
-	parse(client, &c);
+	parse_any(client, &c);
 	t = now();
 	for (int i = 0; i < n; i++) {
-		struct sockaddr_in any = { .sin_family = AF_INET };
+		struct sockaddr_storage any = { .ss_family = c.ss_family };
 		int fd;
 
 		if (!strcmp(m, "tproxy2"))
 			fd = tproxy2_connect_socket(&c);
 		else if (!strcmp(m, "v4"))
 			fd = v4_connect_socket(&c);
-		else if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0 ||
-			 bind(fd, (struct sockaddr *)&any, sizeof(any)))
+		else if ((fd = socket(c.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0 ||
+			 bind(fd, sa(&any), itp_sockaddr_len(&any)))
 			die("bind");
 		close(fd);
 	}
