@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Drive the IP_TPROXY socket API step by step from the command line, so
- * that shell tests can replay the exact call sequences of real proxies and
- * check every errno.
+ * Drive the IP_TPROXY and IPV6_TPROXY socket API step by step from the
+ * command line, so that shell tests can replay the exact call sequences of
+ * real proxies and check every errno.
+ *
+ * Addresses A:P are "a.b.c.d:port" or "[v6]:port" (the port may be left out
+ * where it defaults to 0).  ASSIGN and CONNECT go through the option of their
+ * address's family: a.b.c.d through IP_TPROXY (struct in_tproxy), [v6] (and
+ * [::ffff:a.b.c.d]) through IPV6_TPROXY (struct in6_tproxy).  The other
+ * operations go through the option of the current level: by default that of
+ * the current socket's family, or the one "level" chose.
  *
  * usage: tpt-sockref STEP...
  * A step is a word and, for some, an argument.  A step may be followed by
@@ -10,7 +17,12 @@
  * must succeed.  The first step that does not do what it should ends the
  * program with "FAIL: ..." and exit status 1.
  *
- *   tcp | udp            new socket, becomes the current one (#0, #1, ...)
+ *   tcp | udp            new AF_INET socket, becomes the current one (#0, #1, ...)
+ *   tcp6 | udp6          new AF_INET6 socket (dual-stack unless v6only)
+ *   raw | raw6           new SOCK_RAW socket of protocol UDP (not one of ours)
+ *   v6only 0|1           IPV6_V6ONLY
+ *   level ip|ipv6|auto   the option of the operations without an address:
+ *                        IP_TPROXY, IPV6_TPROXY, or the socket's family's
  *   use N                make socket #N current
  *   reuse                SO_REUSEADDR
  *   bind A:P             bind
@@ -43,8 +55,12 @@
  *   getflags             prints "flags=0x..."
  *   expect-query A:P     QUERY must give A:P
  *   expect-flags F       FLAGS must give F
- *   rawset OP:LEN        setsockopt of an in_tproxy with op OP and optlen LEN
- *   rawget OP:LEN        getsockopt likewise; prints "optlen=N"
+ *   rawset OP[:LEN]      setsockopt at the current level of a zeroed struct
+ *                        with op OP and optlen LEN (default: the struct's
+ *                        size, 12 or 24)
+ *   rawget OP[:LEN]      getsockopt likewise; prints "optlen=N"
+ *   faultset | faultget  setsockopt / getsockopt at the current level with
+ *                        an optval that points nowhere (EFAULT)
  *   getname              prints "local=A:P"
  *   proc                 print /proc/net/tproxy
  *   expect-proc N        /proc/net/tproxy must have N lines
@@ -52,10 +68,11 @@
  *   sleep MS             sleep (months of it, in time-travel mode)
  *   many N A:P F         N UDP sockets on 127.0.0.1, .2, ..., each with a
  *                        sockref ASSIGN(A:P) + FLAGS(F); prints "many=N"
+ *                        (A IPv6: AF_INET6 sockets on [::1], port 0 each)
  *   churn N              N times: the oldest of them closes, a new one comes
  *   closemany            close them all, oldest first
  *   waitfile PATH        wait until PATH exists
- *   origaddrs            IP_RECVORIGADDRS on
+ *   origaddrs            IP_RECVORIGADDRS (level ipv6: IPV6_RECVORIGADDRS) on
  *   origloop MS          for MS ms: socket, IP_RECVORIGADDRS, bind(127.0.0.1:0),
  *                        close; prints "origloop=N"
  *   print TEXT           print TEXT
@@ -66,8 +83,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <linux/capability.h>
-#include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <linux/netfilter_ipv6/ip6_tproxy.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +99,8 @@
 #define MAXSOCK 64
 
 static int socks[MAXSOCK], nsocks, cur = -1;
+/* 0: the current socket's family's option; else SOL_IP or SOL_IPV6 */
+static int level;
 
 static const struct {
 	const char *name;
@@ -94,7 +113,8 @@ static const struct {
 	{ "ETIMEDOUT", ETIMEDOUT }, { "ENOPROTOOPT", ENOPROTOOPT },
 	{ "EISCONN", EISCONN }, { "EAGAIN", EAGAIN },
 	{ "ECONNRESET", ECONNRESET }, { "EHOSTUNREACH", EHOSTUNREACH },
-	{ "ENETUNREACH", ENETUNREACH },
+	{ "ENETUNREACH", ENETUNREACH }, { "EAFNOSUPPORT", EAFNOSUPPORT },
+	{ "EMSGSIZE", EMSGSIZE }, { "EDESTADDRREQ", EDESTADDRREQ },
 };
 
 static const struct {
@@ -154,6 +174,12 @@ static int fd(void)
 		exit(2);
 	}
 	return socks[cur];
+}
+
+/* The level of the operations without an address */
+static int cur_level(void)
+{
+	return level ? level : tpt_sock_level(fd());
 }
 
 /* An expect-... step: "FAIL: ..." and the end of the program unless ok */
@@ -241,7 +267,7 @@ static int recv_bulk(size_t n)
 }
 
 /* A datagram netfilter dropped (EPERM) is counted, not an error */
-static int send_dgrams(const struct sockaddr_in *to, int n)
+static int send_dgrams(const union tpt_sa *to, int n)
 {
 	int dropped = 0;
 	char buf[64];
@@ -249,7 +275,7 @@ static int send_dgrams(const struct sockaddr_in *to, int n)
 	for (int i = 0; i < n; i++) {
 		int len = snprintf(buf, sizeof(buf), "dgram-%d", i);
 
-		if (sendto(fd(), buf, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0) {
+		if (sendto(fd(), buf, len, 0, &to->sa, tpt_salen(to)) < 0) {
 			if (errno != EPERM)
 				return -errno;
 			dropped++;
@@ -261,39 +287,48 @@ static int send_dgrams(const struct sockaddr_in *to, int n)
 
 static int count_dgrams(int quiet_ms)
 {
-	struct { struct in_addr a; int n; } from[16];
+	struct { union tpt_sa a; int n; } from[16];
 	int nfrom = 0;
 	char buf[256];
 
 	for (;;) {
 		struct pollfd p = { .fd = fd(), .events = POLLIN };
-		struct sockaddr_in sin;
+		union tpt_sa sin;
 		socklen_t sl = sizeof(sin);
 		int i;
 
 		if (poll(&p, 1, quiet_ms) != 1)
 			break;
-		if (recvfrom(fd(), buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl) < 0)
+		if (recvfrom(fd(), buf, sizeof(buf), 0, &sin.sa, &sl) < 0)
 			return -errno;
-		for (i = 0; i < nfrom && from[i].a.s_addr != sin.sin_addr.s_addr; i++)
+		/* one line per source address, whatever its port */
+		itp_sockaddr_set_port(&sin.ss, 0);
+		for (i = 0; i < nfrom && !itp_sockaddr_equal(&from[i].a.ss, &sin.ss); i++)
 			;
 		if (i == nfrom) {
 			if (nfrom == 16)
 				continue;
-			from[nfrom].a = sin.sin_addr;
+			from[nfrom].a = sin;
 			from[nfrom++].n = 0;
 		}
 		from[i].n++;
 	}
-	for (int i = 0; i < nfrom; i++)
-		printf("from %s count=%d\n", inet_ntoa(from[i].a), from[i].n);
+	for (int i = 0; i < nfrom; i++) {
+		char ip[INET6_ADDRSTRLEN];
+
+		if (from[i].a.sa.sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &from[i].a.sin6.sin6_addr, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET, &from[i].a.sin.sin_addr, ip, sizeof(ip));
+		printf("from %s count=%d\n", ip, from[i].n);
+	}
 	return 0;
 }
 
-static int new_socket(int type)
+static int new_socket(int family, int type)
 {
 	struct timeval tv = { .tv_sec = 5 };
-	int s = socket(AF_INET, type, 0);
+	int s = socket(family, type, 0);
 
 	if (s < 0)
 		return -errno;
@@ -312,22 +347,29 @@ static struct {
 	int *fds;
 	int n, head, max;
 	unsigned int next;	/* the local address of the next one */
-	struct sockaddr_in addr;
+	union tpt_sa addr;
 	unsigned int flags;
 } many;
 
-/* A UDP socket on 127.0.0.1 + many.next, with the sockref of "many" */
+/* A UDP socket on 127.0.0.1 + many.next (or [::1], a port of its own), with
+ * the sockref of "many"
+ */
 static int many_one(void)
 {
-	struct sockaddr_in l = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(0x7f000001 + many.next++) };
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	union tpt_sa l;
+	int family = many.addr.sa.sa_family, s = socket(family, SOCK_DGRAM, 0);
 
-	if (s < 0 || bind(s, (struct sockaddr *)&l, sizeof(l)))
+	tpt_any(&l, family);
+	if (family == AF_INET6)
+		l.sin6.sin6_addr = in6addr_loopback;
+	else
+		l.sin.sin_addr.s_addr = htonl(0x7f000001 + many.next++);
+	if (s < 0 || bind(s, &l.sa, tpt_salen(&l)))
 		tpt_die("many: socket");
-	if (itp_assign(s, many.addr.sin_addr, many.addr.sin_port))
+	if (tpt_tproxy_assign(s, &many.addr))
 		tpt_die("many: ASSIGN");
-	if (itp_set_flags(s, many.flags))
+	if (tpt_tproxy_set_word(s, family == AF_INET6 ? SOL_IPV6 : SOL_IP, TPROXY_FLAGS,
+				many.flags))
 		tpt_die("many: FLAGS");
 	return s;
 }
@@ -342,7 +384,7 @@ static void many_open(int n, const char *addr, const char *flags)
 	if (!many.fds)
 		tpt_die("many");
 	many.max = n;
-	tpt_parse_addr(addr, &many.addr, 0);
+	tpt_parse(addr, &many.addr, 0);
 	many.flags = parse_flags(flags);
 	for (int i = 0; i < n; i++)
 		many.fds[i] = many_one();
@@ -398,7 +440,7 @@ static int origloop(int ms)
 static int step(char **argv, int *used)
 {
 	const char *w = argv[0], *arg = argv[1];
-	struct sockaddr_in sin;
+	union tpt_sa sin;
 	__u32 word;
 	socklen_t sl = sizeof(sin);
 	char buf[4096];
@@ -407,10 +449,54 @@ static int step(char **argv, int *used)
 	*used = 1;
 #define NEED_ARG() do { if (!arg) { fprintf(stderr, "%s needs an argument\n", w); exit(2); } *used = 2; } while (0)
 
-	if (!strcmp(w, "tcp"))
-		return new_socket(SOCK_STREAM);
-	if (!strcmp(w, "udp"))
-		return new_socket(SOCK_DGRAM);
+	if (!strcmp(w, "tcp") || !strcmp(w, "tcp6"))
+		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_STREAM);
+	if (!strcmp(w, "udp") || !strcmp(w, "udp6"))
+		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	if (!strcmp(w, "raw") || !strcmp(w, "raw6")) {
+		int s = socket(w[3] ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+		if (s < 0)
+			return -errno;
+		if (nsocks == MAXSOCK) {
+			fprintf(stderr, "too many sockets\n");
+			exit(2);
+		}
+		socks[nsocks] = s;
+		cur = nsocks++;
+		return 0;
+	}
+	if (!strcmp(w, "faultset") || !strcmp(w, "faultget")) {
+		int lvl = cur_level(), opt = lvl == SOL_IPV6 ? IPV6_TPROXY : IP_TPROXY;
+		socklen_t len = lvl == SOL_IPV6 ? sizeof(struct in6_tproxy) :
+						  sizeof(struct in_tproxy);
+		void *nowhere = (void *)8;
+
+		if (!strcmp(w, "faultset"))
+			return setsockopt(fd(), lvl, opt, nowhere, len) ? -errno : 0;
+		return getsockopt(fd(), lvl, opt, nowhere, &len) ? -errno : 0;
+	}
+	if (!strcmp(w, "v6only")) {
+		int v;
+
+		NEED_ARG();
+		v = atoi(arg);
+		return setsockopt(fd(), SOL_IPV6, IPV6_V6ONLY, &v, sizeof(v)) ? -errno : 0;
+	}
+	if (!strcmp(w, "level")) {
+		NEED_ARG();
+		if (!strcmp(arg, "ip"))
+			level = SOL_IP;
+		else if (!strcmp(arg, "ipv6"))
+			level = SOL_IPV6;
+		else if (!strcmp(arg, "auto"))
+			level = 0;
+		else {
+			fprintf(stderr, "level ip|ipv6|auto\n");
+			exit(2);
+		}
+		return 0;
+	}
 	if (!strcmp(w, "use")) {
 		NEED_ARG();
 		cur = atoi(arg);
@@ -420,21 +506,22 @@ static int step(char **argv, int *used)
 		return setsockopt(fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ? -errno : 0;
 	if (!strcmp(w, "bind")) {
 		NEED_ARG();
-		tpt_parse_addr(arg, &sin, 0);
-		return bind(fd(), (struct sockaddr *)&sin, sizeof(sin)) ? -errno : 0;
+		tpt_parse(arg, &sin, 0);
+		return bind(fd(), &sin.sa, tpt_salen(&sin)) ? -errno : 0;
 	}
 	if (!strcmp(w, "listen"))
 		return listen(fd(), 16) ? -errno : 0;
 	if (!strcmp(w, "accept")) {
-		struct sockaddr_in peer, local, orig;
-		socklen_t pl = sizeof(peer), ll = sizeof(local), ol = sizeof(orig);
-		int c = accept(fd(), (struct sockaddr *)&peer, &pl);
+		union tpt_sa peer, local, orig;
+		socklen_t pl = sizeof(peer), ll = sizeof(local);
+		int c = accept(fd(), &peer.sa, &pl);
 
 		if (c < 0)
 			return -errno;
-		getsockname(c, (struct sockaddr *)&local, &ll);
-		if (getsockopt(c, SOL_IP, SO_ORIGINAL_DST, &orig, &ol))
-			memset(&orig, 0, sizeof(orig));
+		getsockname(c, &local.sa, &ll);
+		/* none: the wildcard of the original destination's family */
+		if (tpt_orig_dst(c, &orig))
+			tpt_any(&orig, tpt_is_mapped(&local) ? AF_INET : local.sa.sa_family);
 		printf("accepted peer=%s ", tpt_fmt(&peer));
 		printf("local=%s ", tpt_fmt(&local));
 		printf("orig=%s\n", tpt_fmt(&orig));
@@ -444,7 +531,7 @@ static int step(char **argv, int *used)
 	}
 	if (!strcmp(w, "connect")) {
 		NEED_ARG();
-		tpt_parse_addr(arg, &sin, -1);
+		tpt_parse(arg, &sin, -1);
 		return tpt_connect(fd(), &sin, 5);
 	}
 	if (!strcmp(w, "send")) {
@@ -489,7 +576,7 @@ static int step(char **argv, int *used)
 			exit(2);
 		}
 		*used = 3;
-		tpt_parse_addr(arg, &sin, -1);
+		tpt_parse(arg, &sin, -1);
 		return send_dgrams(&sin, atoi(sp));
 	}
 	if (!strcmp(w, "recvcount")) {
@@ -531,41 +618,43 @@ static int step(char **argv, int *used)
 	if (!strcmp(w, "close"))
 		return close(fd()) ? -errno : 0;
 	if (!strcmp(w, "getname")) {
-		if (getsockname(fd(), (struct sockaddr *)&sin, &sl))
+		if (getsockname(fd(), &sin.sa, &sl))
 			return -errno;
 		printf("local=%s\n", tpt_fmt(&sin));
 		return 0;
 	}
 	if (!strcmp(w, "version")) {
 		NEED_ARG();
-		return res(itp_set_version(fd(), strtoul(arg, NULL, 16)));
+		return res(tpt_tproxy_set_word(fd(), cur_level(), TPROXY_VERSION,
+					       strtoul(arg, NULL, 16)));
 	}
 	if (!strcmp(w, "getversion")) {
-		err = res(itp_get_version(fd(), &word));
+		err = res(tpt_tproxy_get_word(fd(), cur_level(), TPROXY_VERSION, &word));
 		if (!err)
 			printf("version=0x%08x\n", word);
 		return err;
 	}
 	if (!strcmp(w, "assign")) {
 		NEED_ARG();
-		tpt_parse_addr(arg, &sin, 0);
-		return res(itp_assign(fd(), sin.sin_addr, sin.sin_port));
+		tpt_parse(arg, &sin, 0);
+		return res(tpt_tproxy_assign(fd(), &sin));
 	}
 	if (!strcmp(w, "unassign"))
-		return res(itp_unassign(fd()));
+		return res(tpt_tproxy_set_word(fd(), cur_level(), TPROXY_UNASSIGN, 0));
 	if (!strcmp(w, "alloc"))
-		return res(itp_alloc(fd()));
+		return res(tpt_tproxy_set_word(fd(), cur_level(), TPROXY_ALLOC, 0));
 	if (!strcmp(w, "connectop")) {
 		NEED_ARG();
-		tpt_parse_addr(arg, &sin, 0);
-		return res(itp_connect(fd(), sin.sin_addr, sin.sin_port));
+		tpt_parse(arg, &sin, 0);
+		return res(tpt_tproxy_connect(fd(), &sin));
 	}
 	if (!strcmp(w, "flags")) {
 		NEED_ARG();
-		return res(itp_set_flags(fd(), parse_flags(arg)));
+		return res(tpt_tproxy_set_word(fd(), cur_level(), TPROXY_FLAGS,
+					       parse_flags(arg)));
 	}
 	if (!strcmp(w, "query") || !strcmp(w, "expect-query")) {
-		err = res(itp_query(fd(), &sin.sin_addr, &sin.sin_port));
+		err = res(tpt_tproxy_query(fd(), cur_level(), &sin));
 		if (err)
 			return err;
 		printf("query=%s\n", tpt_fmt(&sin));
@@ -577,7 +666,7 @@ static int step(char **argv, int *used)
 		return 0;
 	}
 	if (!strcmp(w, "getflags") || !strcmp(w, "expect-flags")) {
-		err = res(itp_get_flags(fd(), &word));
+		err = res(tpt_tproxy_get_word(fd(), cur_level(), TPROXY_FLAGS, &word));
 		if (err)
 			return err;
 		printf("flags=0x%08x\n", word);
@@ -588,15 +677,18 @@ static int step(char **argv, int *used)
 		return 0;
 	}
 	if (!strcmp(w, "rawset") || !strcmp(w, "rawget")) {
-		socklen_t len;
+		int lvl = cur_level(), opt = lvl == SOL_IPV6 ? IPV6_TPROXY : IP_TPROXY;
+		socklen_t len = lvl == SOL_IPV6 ? sizeof(struct in6_tproxy) :
+						  sizeof(struct in_tproxy);
 
 		NEED_ARG();
 		memset(buf, 0, sizeof(buf));
 		((struct in_tproxy *)buf)->op = strtoul(arg, NULL, 0);
-		len = atoi(strchr(arg, ':') ? strchr(arg, ':') + 1 : "12");
+		if (strchr(arg, ':'))
+			len = atoi(strchr(arg, ':') + 1);
 		if (!strcmp(w, "rawset"))
-			return setsockopt(fd(), SOL_IP, IP_TPROXY, buf, len) ? -errno : 0;
-		if (getsockopt(fd(), SOL_IP, IP_TPROXY, buf, &len))
+			return setsockopt(fd(), lvl, opt, buf, len) ? -errno : 0;
+		if (getsockopt(fd(), lvl, opt, buf, &len))
 			return -errno;
 		printf("optlen=%u\n", len);
 		return 0;
@@ -657,7 +749,8 @@ static int step(char **argv, int *used)
 		return 0;
 	}
 	if (!strcmp(w, "origaddrs"))
-		return res(itp_recv_origaddrs(fd(), 1));
+		return res(cur_level() == SOL_IPV6 ? itp6_recv_origaddrs(fd(), 1) :
+						     itp_recv_origaddrs(fd(), 1));
 	if (!strcmp(w, "origloop")) {
 		NEED_ARG();
 		return origloop(atoi(arg));

@@ -78,13 +78,16 @@ void tpt_any(union tpt_sa *a, int family)
 int tpt_orig_dst(int fd, union tpt_sa *orig)
 {
 	union tpt_sa local;
-	socklen_t ll = sizeof(local), ol = sizeof(*orig);
+	socklen_t ll = sizeof(local), ol;
 
 	memset(orig, 0, sizeof(*orig));
 	if (getsockname(fd, &local.sa, &ll))
 		return -1;
-	if (local.sa.sa_family == AF_INET6 && !tpt_is_mapped(&local))
+	if (local.sa.sa_family == AF_INET6 && !tpt_is_mapped(&local)) {
+		ol = sizeof(orig->sin6);
 		return getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, orig, &ol);
+	}
+	ol = sizeof(orig->sin);
 	return getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, orig, &ol);
 }
 
@@ -192,16 +195,12 @@ int tpt_sock_level(int fd)
 
 int tpt_tproxy_assign(int fd, const union tpt_sa *faddr)
 {
-	if (faddr->sa.sa_family == AF_INET)
-		return itp_assign(fd, faddr->sin.sin_addr, faddr->sin.sin_port);
-	return itp6_assign(fd, faddr->sin6.sin6_addr, faddr->sin6.sin6_port);
+	return itp_sa_assign(fd, &faddr->ss);
 }
 
 int tpt_tproxy_connect(int fd, const union tpt_sa *raddr)
 {
-	if (raddr->sa.sa_family == AF_INET)
-		return itp_connect(fd, raddr->sin.sin_addr, raddr->sin.sin_port);
-	return itp6_connect(fd, raddr->sin6.sin6_addr, raddr->sin6.sin6_port);
+	return itp_sa_connect(fd, &raddr->ss);
 }
 
 int tpt_tproxy_query(int fd, int level, union tpt_sa *faddr)
