@@ -325,10 +325,10 @@ static int count_dgrams(int quiet_ms)
 	return 0;
 }
 
-static int new_socket(int family, int type)
+static int new_socket(int family, int type, int protocol)
 {
 	struct timeval tv = { .tv_sec = 5 };
-	int s = socket(family, type, 0);
+	int s = socket(family, type, protocol);
 
 	if (s < 0)
 		return -errno;
@@ -450,22 +450,11 @@ static int step(char **argv, int *used)
 #define NEED_ARG() do { if (!arg) { fprintf(stderr, "%s needs an argument\n", w); exit(2); } *used = 2; } while (0)
 
 	if (!strcmp(w, "tcp") || !strcmp(w, "tcp6"))
-		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_STREAM);
+		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	if (!strcmp(w, "udp") || !strcmp(w, "udp6"))
-		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	if (!strcmp(w, "raw") || !strcmp(w, "raw6")) {
-		int s = socket(w[3] ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_UDP);
-
-		if (s < 0)
-			return -errno;
-		if (nsocks == MAXSOCK) {
-			fprintf(stderr, "too many sockets\n");
-			exit(2);
-		}
-		socks[nsocks] = s;
-		cur = nsocks++;
-		return 0;
-	}
+		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	if (!strcmp(w, "raw") || !strcmp(w, "raw6"))
+		return new_socket(w[3] ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_UDP);
 	if (!strcmp(w, "faultset") || !strcmp(w, "faultget")) {
 		int lvl = cur_level(), opt = lvl == SOL_IPV6 ? IPV6_TPROXY : IP_TPROXY;
 		socklen_t len = lvl == SOL_IPV6 ? sizeof(struct in6_tproxy) :
