@@ -293,10 +293,10 @@ struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
 					    const struct tproxy2_accepted *a)
 {
 	struct nf_conntrack_tuple tuple = {
-		.src.l3num	= NFPROTO_IPV4,
-		.src.u3.ip	= a->key.laddr,
+		.src.l3num	= a->key.family,
+		.src.u3		= a->key.laddr,
 		.src.u.all	= a->key.lport,
-		.dst.u3.ip	= a->key.raddr,
+		.dst.u3		= a->key.raddr,
 		.dst.u.all	= a->key.rport,
 		.dst.protonum	= a->key.proto,
 	};

@@ -27,6 +27,7 @@
 #include <linux/llist.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <linux/slab.h>
 #include <net/ip.h>
@@ -117,9 +118,10 @@ static void tproxy2_add_accepted(struct net *net, struct nf_conn *ct,
 		return;
 	memset(&a->key, 0, sizeof(a->key));
 	a->key.proto = nf_ct_protonum(ct);
-	a->key.laddr = reply->src.u3.ip;
+	a->key.family = nf_ct_l3num(ct);
+	a->key.laddr = reply->src.u3;
 	a->key.lport = reply->src.u.all;
-	a->key.raddr = reply->dst.u3.ip;
+	a->key.raddr = reply->dst.u3;
 	a->key.rport = reply->dst.u.all;
 	a->zone = *nf_ct_zone(ct);
 	if (a->key.proto == IPPROTO_UDP)
@@ -128,8 +130,6 @@ static void tproxy2_add_accepted(struct net *net, struct nf_conn *ct,
 	if (nf_tproxy2_accepted_insert(tn, a))
 		nf_tproxy2_keeper_soon(tn);
 }
-
-static const union nf_inet_addr tproxy2_any;
 
 /* The destination mapping of nf_tproxy2_redirect(), without the entry in
  * tn->accepted
@@ -147,7 +147,7 @@ static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct
 		range.min_proto.all = lport;
 		range.max_proto.all = lport;
 	}
-	if (!nf_inet_addr_cmp(laddr, &tproxy2_any)) {
+	if (!tproxy2_addr_any(laddr)) {
 		range.flags |= NF_NAT_RANGE_MAP_IPS;
 		range.min_addr = *laddr;
 		range.max_addr = *laddr;
@@ -156,9 +156,10 @@ static unsigned int tproxy2_redirect_map(struct sk_buff *skb, struct nf_conn *ct
 		/* where REDIRECT would go; the helpers keep off it as in
 		 * tproxy2_nat_setup()
 		 */
-		verdict = nf_ct_l3num(ct) == NFPROTO_IPV4 ?
-			  nf_nat_redirect_ipv4(skb, &range, hooknum) :
-			  nf_nat_redirect_ipv6(skb, &range, hooknum);
+		if (!IS_ENABLED(CONFIG_IPV6) || nf_ct_l3num(ct) == NFPROTO_IPV4)
+			verdict = nf_nat_redirect_ipv4(skb, &range, hooknum);
+		else
+			verdict = nf_nat_redirect_ipv6(skb, &range, hooknum);
 		if (verdict == NF_ACCEPT)
 			set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
 	}
@@ -244,15 +245,16 @@ static void tproxy2_ct_expire_on_confirm(struct nf_conn *ct)
 /* A conntrack a released socket left holds the tuple a new mapping needs:
  * the new one wins.
  */
-static void tproxy2_reclaim_tuple(struct nf_conn *ct, __be32 faddr,
+static void tproxy2_reclaim_tuple(struct nf_conn *ct,
+				  const union nf_inet_addr *faddr,
 				  __be16 fport)
 {
 	const struct nf_conntrack_tuple *orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	struct nf_conntrack_tuple tuple = {
-		.src.l3num	= NFPROTO_IPV4,
-		.src.u3.ip	= orig->dst.u3.ip,
+		.src.l3num	= orig->src.l3num,
+		.src.u3		= orig->dst.u3,
 		.src.u.all	= orig->dst.u.all,
-		.dst.u3.ip	= faddr,
+		.dst.u3		= *faddr,
 		.dst.u.all	= fport,
 		.dst.protonum	= orig->dst.protonum,
 	};
@@ -276,16 +278,16 @@ static void tproxy2_reclaim_tuple(struct nf_conn *ct, __be32 faddr,
  * to its foreign address.
  */
 static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
-			       __be32 peer, __be16 peer_port)
+			       const union nf_inet_addr *peer, __be16 peer_port)
 {
 	if (!(flags & ITP_ONCE))
 		return true;
 	if (!test_and_set_bit(TPROXY2_USED_BIT, &sr->used)) {
-		WRITE_ONCE(sr->once_peer, peer);
+		tproxy2_addr_write_once(&sr->once_peer, peer);
 		WRITE_ONCE(sr->once_peer_port, peer_port);
 		return true;
 	}
-	return READ_ONCE(sr->once_peer) == peer &&
+	return tproxy2_addr_eq_once(&sr->once_peer, peer) &&
 	       READ_ONCE(sr->once_peer_port) == peer_port;
 }
 
@@ -296,7 +298,7 @@ static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
  */
 static struct tproxy2_sockref *
 tproxy2_scan_bucket(struct tproxy2_tables *t, const struct tproxy2_fkey *k,
-		    __be32 saddr, __be16 sport, u32 *flagsp)
+		    const union nf_inet_addr *saddr, __be16 sport, u32 *flagsp)
 {
 	struct hlist_nulls_node *node;
 	struct tproxy2_sockref *sr;
@@ -309,11 +311,12 @@ begin:
 	hlist_nulls_for_each_entry_rcu(sr, node, &b->sockrefs, foreign_node) {
 		u32 flags = READ_ONCE(sr->flags);
 
-		if (sr->proto != k->proto || READ_ONCE(sr->fport) != k->fport)
+		if (sr->proto != k->proto || sr->family != k->family ||
+		    READ_ONCE(sr->fport) != k->fport)
 			continue;
 		if (k->kind == TPROXY2_BY_SESSION ?
 		    !(flags & ITP_ESTABLISHED) ||
-		    READ_ONCE(sr->raddr) != k->raddr ||
+		    !tproxy2_addr_eq_once(&sr->raddr, &k->raddr) ||
 		    READ_ONCE(sr->rport) != k->rport :
 		    (flags & (ITP_LISTEN | ITP_ESTABLISHED)) != ITP_LISTEN)
 			continue;
@@ -327,6 +330,19 @@ begin:
 	return NULL;
 }
 
+/* What the lookups know of a new connection's first packet, from its
+ * conntrack: the source, and the destination as the packet has it at this
+ * hook (after DNAT, at POSTROUTING)
+ */
+struct tproxy2_pkt {
+	const union nf_inet_addr	*saddr;
+	const union nf_inet_addr	*daddr;
+	__be16				sport;
+	__be16				dport;
+	u8				family;
+	u8				proto;
+};
+
 /* The sockref for a new connection from saddr:sport to daddr:dport.  A
  * session socket (ESTABLISHED) of this peer comes before a listener, so
  * that a UDP flow goes to its session even where a receiver listens on the
@@ -336,8 +352,8 @@ begin:
  * sockref moved under its feet.
  */
 static struct tproxy2_sockref *
-tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
-		       __be16 dport, __be32 saddr, __be16 sport, u32 *flagsp)
+tproxy2_lookup_foreign(struct tproxy2_tables *t, const struct tproxy2_pkt *p,
+		       u32 *flagsp)
 {
 	static const struct {
 		u8	kind;
@@ -359,10 +375,10 @@ tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
 		/* Squid's and HAProxy's sockrefs (CONNECT) are in none */
 		if (!READ_ONCE(t->buckets[order[i].kind]))
 			continue;
-		tproxy2_fkey_init(&k, order[i].kind, proto, daddr,
-				  order[i].any_fport ? 0 : dport, saddr,
-				  order[i].any_rport ? 0 : sport);
-		sr = tproxy2_scan_bucket(t, &k, saddr, sport, flagsp);
+		tproxy2_fkey_init(&k, order[i].kind, p->family, p->proto,
+				  p->daddr, order[i].any_fport ? 0 : p->dport,
+				  p->saddr, order[i].any_rport ? 0 : p->sport);
+		sr = tproxy2_scan_bucket(t, &k, p->saddr, p->sport, flagsp);
 		if (sr)
 			return sr;
 	}
@@ -371,28 +387,30 @@ tproxy2_lookup_foreign(struct tproxy2_tables *t, u8 proto, __be32 daddr,
 
 /* A CONNECT (or ESTABLISHED) sockref of the socket sending this packet */
 static struct tproxy2_sockref *
-tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk, u8 proto,
-		     __be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
-		     u32 *flagsp)
+tproxy2_lookup_local(struct tproxy2_tables *t, const struct sock *sk,
+		     const struct tproxy2_pkt *p, u32 *flagsp)
 {
 	struct tproxy2_sockref *sr = sk ? nf_tproxy2_find_by_sk(t, sk) : NULL;
-	u32 flags;
-	__be32 raddr;
+	union nf_inet_addr raddr;
 	__be16 rport;
+	u32 flags;
 
-	if (!sr || sr->proto != proto || sr->lport != sport ||
-	    (sr->laddr && sr->laddr != saddr))
+	if (!sr || sr->proto != p->proto || sr->family != p->family ||
+	    sr->lport != p->sport ||
+	    (!tproxy2_addr_any(&sr->laddr) &&
+	     !nf_inet_addr_cmp(&sr->laddr, p->saddr)))
 		return NULL;
 	flags = READ_ONCE(sr->flags);
-	raddr = READ_ONCE(sr->raddr);
+	tproxy2_addr_read_once(&raddr, &sr->raddr);
 	rport = READ_ONCE(sr->rport);
 	if (!(flags & (ITP_CONNECT | ITP_ESTABLISHED)))
 		return NULL;
-	if ((raddr && raddr != daddr) || (rport && rport != dport))
+	if ((!tproxy2_addr_any(&raddr) && !nf_inet_addr_cmp(&raddr, p->daddr)) ||
+	    (rport && rport != p->dport))
 		return NULL;
-	if ((flags & ITP_ESTABLISHED) && !raddr)
+	if ((flags & ITP_ESTABLISHED) && tproxy2_addr_any(&raddr))
 		return NULL;
-	if (!tproxy2_claim_once(sr, flags, daddr, dport))
+	if (!tproxy2_claim_once(sr, flags, p->daddr, p->dport))
 		return NULL;
 	*flagsp = flags;
 	return sr;
@@ -409,7 +427,7 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 	unsigned int verdict;
 
 	/* A mark-only sockref, or ITP_MARK: no translation */
-	if (!sr->faddr || (flags & ITP_MARK)) {
+	if (tproxy2_addr_any(&sr->faddr) || (flags & ITP_MARK)) {
 		tproxy2_mark_ct(state->net, ct);
 		if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
 			tproxy2_own_ct(tn, sr, ct);
@@ -418,21 +436,19 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 
 	if (state->hook == NF_INET_POST_ROUTING) {
 		range.flags = NF_NAT_RANGE_MAP_IPS;
-		range.min_addr.ip = sr->faddr;
-		range.max_addr.ip = sr->faddr;
+		range.min_addr = sr->faddr;
+		range.max_addr = sr->faddr;
 		if (fport) {
 			range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
 			range.min_proto.all = fport;
 			range.max_proto.all = fport;
-			tproxy2_reclaim_tuple(ct, sr->faddr, fport);
+			tproxy2_reclaim_tuple(ct, &sr->faddr, fport);
 		}
 		verdict = tproxy2_nat_setup(ct, &range, NF_NAT_MANIP_SRC);
 		if (verdict == NF_ACCEPT)
 			tproxy2_mark_ct(state->net, ct);
 	} else {
-		const union nf_inet_addr laddr = { .ip = sr->laddr };
-
-		verdict = tproxy2_redirect_map(skb, ct, state->hook, &laddr,
+		verdict = tproxy2_redirect_map(skb, ct, state->hook, &sr->laddr,
 					       sr->lport);
 	}
 
@@ -455,40 +471,45 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 	return NF_ACCEPT;
 }
 
-/* NAT lookup: run by the NAT core for the first packet of a connection */
+/* NAT lookup: run by the NAT core for the first packet of a connection,
+ * of either family.  What it needs of the packet is in the conntrack,
+ * whose tuple conntrack took from the reassembled packet.
+ */
 static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(state->net);
-	const struct iphdr *iph = ip_hdr(skb);
+	const struct nf_conntrack_tuple *orig, *reply;
+	enum ip_conntrack_info ctinfo;
 	struct tproxy2_sockref *sr;
 	struct tproxy2_tables *t;
-	enum ip_conntrack_info ctinfo;
-	__be16 _ports[2];
-	const __be16 *ports;
+	struct tproxy2_pkt p;
 	struct nf_conn *ct;
 	u32 flags = 0;
 
 	if (!READ_ONCE(tn->count) || READ_ONCE(nf_tproxy2_stopped))
 		return NF_ACCEPT;
-	if ((iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) ||
-	    ip_is_fragment(iph))
-		return NF_ACCEPT;
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct)
 		return NF_ACCEPT;
-	ports = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_ports), _ports);
-	if (!ports)
+	p.proto = nf_ct_protonum(ct);
+	if (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP)
 		return NF_ACCEPT;
 
 	t = rcu_dereference(tn->tables);
 	if (!t)
 		return NF_ACCEPT;
 
+	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	p.family = nf_ct_l3num(ct);
+	p.saddr = &orig->src.u3;
+	p.sport = orig->src.u.all;
 	if (state->hook == NF_INET_POST_ROUTING) {
-		sr = tproxy2_lookup_local(t, skb_to_full_sk(skb), iph->protocol,
-					  iph->saddr, ports[0], iph->daddr,
-					  ports[1], &flags);
+		/* where the packet goes now: after a DNAT of OUTPUT */
+		p.daddr = &reply->src.u3;
+		p.dport = reply->src.u.all;
+		sr = tproxy2_lookup_local(t, skb_to_full_sk(skb), &p, &flags);
 	} else {
 		/* A proxy's own sockets that have sockrefs talk to the real
 		 * foreign addresses: its listeners must not take that back.
@@ -496,9 +517,9 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 		if (state->hook == NF_INET_LOCAL_OUT && skb->sk &&
 		    nf_tproxy2_find_by_sk(t, skb_to_full_sk(skb)))
 			return NF_ACCEPT;
-		sr = tproxy2_lookup_foreign(t, iph->protocol, iph->daddr,
-					    ports[1], iph->saddr, ports[0],
-					    &flags);
+		p.daddr = &orig->dst.u3;
+		p.dport = orig->dst.u.all;
+		sr = tproxy2_lookup_foreign(t, &p, &flags);
 	}
 	if (!sr)
 		return NF_ACCEPT;
@@ -518,6 +539,7 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 	return tproxy2_sockref_nat(skb, ct, sr, flags, state);
 }
 
+/* The same lookups for both families, ahead of the tproxy tables' rules */
 static const struct nf_hook_ops tproxy2_nat_ops[] = {
 	{
 		.hook		= tproxy2_nat_lookup,
@@ -537,13 +559,48 @@ static const struct nf_hook_ops tproxy2_nat_ops[] = {
 		.hooknum	= NF_INET_POST_ROUTING,
 		.priority	= NF_IP_PRI_TPROXY - 1,
 	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP6_PRI_TPROXY - 1,
+	},
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_TPROXY - 1,
+	},
+	{
+		.hook		= tproxy2_nat_lookup,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP6_PRI_TPROXY - 1,
+	},
+#endif
 };
+
+static int tproxy2_register_fn(struct net *net, const struct nf_hook_ops *ops)
+{
+	if (!IS_ENABLED(CONFIG_IPV6) || ops->pf == NFPROTO_IPV4)
+		return nf_nat_ipv4_register_fn(net, ops);
+	return nf_nat_ipv6_register_fn(net, ops);
+}
+
+static void tproxy2_unregister_fn(struct net *net, const struct nf_hook_ops *ops)
+{
+	if (!IS_ENABLED(CONFIG_IPV6) || ops->pf == NFPROTO_IPV4)
+		nf_nat_ipv4_unregister_fn(net, ops);
+	else
+		nf_nat_ipv6_unregister_fn(net, ops);
+}
 
 static void tproxy2_unregister_first(struct net *net, struct nf_hook_ops *ops,
 				     int n)
 {
 	while (n)
-		nf_nat_ipv4_unregister_fn(net, &ops[--n]);
+		tproxy2_unregister_fn(net, &ops[--n]);
 }
 
 /* The NAT lookups of @net, registered; the caller kfree()s what is
@@ -558,7 +615,7 @@ struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net)
 	if (!ops)
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i < ARRAY_SIZE(tproxy2_nat_ops); i++) {
-		err = nf_nat_ipv4_register_fn(net, &ops[i]);
+		err = tproxy2_register_fn(net, &ops[i]);
 		if (err) {
 			tproxy2_unregister_first(net, ops, i);
 			kfree(ops);

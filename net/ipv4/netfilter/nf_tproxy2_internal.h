@@ -30,6 +30,7 @@
 #include <linux/list_nulls.h>
 #include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_zones_common.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable-types.h>
@@ -80,13 +81,15 @@ struct nf_hook_ops;
  *	@raddr, @rport.  Other modes are in none.
  * @sk: the owning socket; the sockref holds no reference, it is removed
  *	before the socket goes away.  The packet path only compares it.
- * @faddr: foreign address; 0 for a mark-only sockref
+ * @faddr: foreign address, of @family; all zero for a mark-only sockref
  * @fport: foreign port (0: any)
  * @lport: local port
- * @laddr: local address the socket was bound to at ASSIGN; 0 for any
- * @raddr: remote peer recorded by CONNECT; 0 for any
+ * @laddr: local address the socket was bound to at ASSIGN; zero for any
+ * @raddr: remote peer recorded by CONNECT; zero for any
  * @rport: remote port
  * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @family: NFPROTO_IPV4 or NFPROTO_IPV6: the connections it applies to.  An
+ *	AF_INET6 socket that talks IPv4 (v4-mapped addresses) has an IPv4 one.
  * @dead: unlinked; conntracks that join @cts after this are released by
  *	whoever added them
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
@@ -106,8 +109,8 @@ struct nf_hook_ops;
  * is created by IP_TPROXY ASSIGN on that socket and removed by UNASSIGN or
  * when the socket is released.  @fport, @flags, @raddr and @rport change
  * under the namespace's lock (nf_tproxy2_place()), and the packet path
- * reads them with READ_ONCE(); @faddr, @proto, @laddr and @lport never
- * change.  The struct is 96 bytes on 64-bit (a build-time check in
+ * reads them with READ_ONCE(); @faddr, @family, @proto, @laddr and
+ * @lport never change.  The struct is 144 bytes on 64-bit (a build-time check in
  * nf_tproxy2_core_init()); its slab cache takes more per object in a
  * kernel with slab debugging or KASAN (red zones, metadata).
  */
@@ -115,18 +118,19 @@ struct tproxy2_sockref {
 	struct rhash_head	owner_node;
 	struct hlist_nulls_node	foreign_node;
 	const struct sock	*sk;
-	__be32			faddr;
+	union nf_inet_addr	faddr;
+	union nf_inet_addr	laddr;
+	union nf_inet_addr	raddr;
+	union nf_inet_addr	once_peer;
 	__be16			fport;
 	__be16			lport;
-	__be32			laddr;
-	__be32			raddr;
 	__be16			rport;
+	__be16			once_peer_port;
 	u8			proto;
+	u8			family;
 	bool			dead;
 	u32			flags;
 	unsigned long		used;
-	__be32			once_peer;
-	__be16			once_peer_port;
 	struct llist_head	cts;
 	struct rcu_head		rcu;
 };
@@ -138,6 +142,45 @@ struct tproxy2_ct {
 	struct llist_node	node;
 	struct nf_conn		*ct;
 };
+
+/* The zero address of either family: a mark-only sockref's, any peer */
+static inline bool tproxy2_addr_any(const union nf_inet_addr *a)
+{
+	return !(a->all[0] | a->all[1] | a->all[2] | a->all[3]);
+}
+
+/* An address a writer may change under the packet path (@raddr): read and
+ * written word by word.  A lookup that races with a change sees the old
+ * peer, the new one, or neither; never a sockref that applies to no peer.
+ */
+static inline bool tproxy2_addr_eq_once(const union nf_inet_addr *shared,
+					const union nf_inet_addr *a)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(a->all); i++)
+		if (READ_ONCE(shared->all[i]) != a->all[i])
+			return false;
+	return true;
+}
+
+static inline void tproxy2_addr_read_once(union nf_inet_addr *a,
+					  const union nf_inet_addr *shared)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(a->all); i++)
+		a->all[i] = READ_ONCE(shared->all[i]);
+}
+
+static inline void tproxy2_addr_write_once(union nf_inet_addr *shared,
+					   const union nf_inet_addr *a)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(a->all); i++)
+		WRITE_ONCE(shared->all[i], a->all[i]);
+}
 
 /* The kinds of bucket in by_foreign */
 enum tproxy2_fkind {
@@ -164,13 +207,14 @@ struct tproxy2_tables {
 
 /* The key of a bucket; @raddr and @rport only for TPROXY2_BY_SESSION */
 struct tproxy2_fkey {
-	__be32	faddr;
-	__be32	raddr;
-	__be16	fport;
-	__be16	rport;
-	u8	proto;
-	u8	kind;
-	u16	zero;
+	union nf_inet_addr	faddr;
+	union nf_inet_addr	raddr;
+	__be16			fport;
+	__be16			rport;
+	u8			proto;
+	u8			family;
+	u8			kind;
+	u8			zero;
 };
 
 /**
@@ -205,28 +249,32 @@ static inline unsigned long tproxy2_bucket_nulls(const struct tproxy2_bucket *b)
 	return (unsigned long)b >> 1;
 }
 
+/* @raddr is read for TPROXY2_BY_SESSION only, and may be NULL for the others */
 static inline void tproxy2_fkey_init(struct tproxy2_fkey *k,
-				     enum tproxy2_fkind kind, u8 proto,
-				     __be32 faddr, __be16 fport,
-				     __be32 raddr, __be16 rport)
+				     enum tproxy2_fkind kind, u8 family, u8 proto,
+				     const union nf_inet_addr *faddr,
+				     __be16 fport,
+				     const union nf_inet_addr *raddr,
+				     __be16 rport)
 {
 	memset(k, 0, sizeof(*k));
 	k->kind = kind;
+	k->family = family;
 	k->proto = proto;
-	k->faddr = faddr;
+	k->faddr = *faddr;
 	k->fport = fport;
 	if (kind == TPROXY2_BY_SESSION) {
-		k->raddr = raddr;
+		k->raddr = *raddr;
 		k->rport = rport;
 	}
 }
 
 /* What decides a sockref's buckets */
 struct tproxy2_place {
-	u32	flags;
-	__be32	raddr;
-	__be16	rport;
-	__be16	fport;
+	u32			flags;
+	union nf_inet_addr	raddr;
+	__be16			rport;
+	__be16			fport;
 };
 
 /* A connection that the tproxy table or a LISTEN sockref redirected to a
@@ -234,12 +282,13 @@ struct tproxy2_place {
  * tuple): its release finds the entry in one lookup.
  */
 struct tproxy2_conn_key {
-	__be32	laddr;
-	__be32	raddr;
-	__be16	lport;
-	__be16	rport;
-	u8	proto;
-	u8	zero[3];
+	union nf_inet_addr	laddr;
+	union nf_inet_addr	raddr;
+	__be16			lport;
+	__be16			rport;
+	u8			proto;
+	u8			family;
+	u8			zero[2];
 };
 
 /* Such a connection (TCP or UDP), in tn->accepted until its socket is
@@ -343,8 +392,8 @@ struct tproxy2_sockref *nf_tproxy2_find_locked(struct tproxy2_net *tn,
 					       const struct sock *sk);
 struct tproxy2_bucket *nf_tproxy2_find_bucket(struct tproxy2_tables *t,
 					      const struct tproxy2_fkey *key);
-bool nf_tproxy2_port_in_use(struct tproxy2_tables *t, u8 proto,
-			    __be32 faddr, __be16 fport);
+bool nf_tproxy2_port_in_use(struct tproxy2_tables *t, u8 family, u8 proto,
+			    const union nf_inet_addr *faddr, __be16 fport);
 void nf_tproxy2_place_of(const struct tproxy2_sockref *sr,
 			 struct tproxy2_place *p);
 int nf_tproxy2_place(struct tproxy2_tables *t, struct tproxy2_sockref *sr,
@@ -393,11 +442,14 @@ void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
 			      tproxy2_accepted_fn fn, void *data);
 
 /* nf_tproxy2_ops.c */
-int nf_tproxy2_assign(struct sock *sk, __be32 faddr, __be16 fport);
+int nf_tproxy2_assign(struct sock *sk, u8 family,
+		      const union nf_inet_addr *faddr, __be16 fport);
 int nf_tproxy2_unassign(struct sock *sk);
 int nf_tproxy2_set_flags(struct sock *sk, u32 flags);
-int nf_tproxy2_set_remote(struct sock *sk, __be32 raddr, __be16 rport);
-int nf_tproxy2_query(struct sock *sk, __be32 *addr, __be16 *port, u32 *flags);
+int nf_tproxy2_set_remote(struct sock *sk, u8 family,
+			  const union nf_inet_addr *raddr, __be16 rport);
+int nf_tproxy2_query(struct sock *sk, u8 *family, union nf_inet_addr *addr,
+		     __be16 *port, u32 *flags);
 int nf_tproxy2_alloc_port(struct sock *sk);
 bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
 			       struct llist_node **cts);

@@ -49,7 +49,7 @@ struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net)
 	err = nf_tproxy2_tables_init(t);
 	if (err)
 		goto err_free;
-	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	err = nf_ct_netns_get(net, NFPROTO_INET);
 	if (err)
 		goto err_destroy;
 	ops = nf_tproxy2_register_lookups(net);
@@ -64,7 +64,7 @@ out:
 	return t;
 
 err_netns:
-	nf_ct_netns_put(net, NFPROTO_IPV4);
+	nf_ct_netns_put(net, NFPROTO_INET);
 err_destroy:
 	nf_tproxy2_tables_destroy(t);
 err_free:
@@ -156,7 +156,7 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	spin_unlock_bh(&tn->lock);
 	synchronize_rcu();
 	nf_tproxy2_tables_exit(t);
-	nf_ct_netns_put(net, NFPROTO_IPV4);
+	nf_ct_netns_put(net, NFPROTO_INET);
 	kfree(t);
 	kfree(tn->ops);
 	tn->ops = NULL;
@@ -174,11 +174,11 @@ int __init nf_tproxy2_core_init(void)
 {
 	int err = -ENOMEM;
 
-	/* 96 bytes on 64-bit, as struct tproxy2_sockref says: a thousand
-	 * sockrefs on one client address are a hundred kilobytes
+	/* 144 bytes on 64-bit, as struct tproxy2_sockref says: a thousand
+	 * sockrefs on one client address are 144 kilobytes
 	 */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
-		     sizeof(struct tproxy2_sockref) > 96);
+		     sizeof(struct tproxy2_sockref) > 144);
 	nf_tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
 	if (!nf_tproxy2_wq)
 		return -ENOMEM;

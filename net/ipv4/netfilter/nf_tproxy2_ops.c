@@ -14,6 +14,7 @@
 #include <linux/tcp.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
@@ -32,7 +33,8 @@ static bool tproxy2_assignable(const struct sock *sk)
 		sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN);
 }
 
-int nf_tproxy2_assign(struct sock *sk, __be32 faddr, __be16 fport)
+int nf_tproxy2_assign(struct sock *sk, u8 family,
+		      const union nf_inet_addr *faddr, __be16 fport)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
@@ -66,16 +68,24 @@ int nf_tproxy2_assign(struct sock *sk, __be32 faddr, __be16 fport)
 	init_llist_head(&sr->cts);
 	sr->sk = sk;
 	sr->proto = sk->sk_protocol;
-	sr->laddr = inet->inet_rcv_saddr;
+	sr->family = family;
+	/* an AF_INET6 socket that talks IPv4 has its IPv4 address here, or 0 */
+	if (family == NFPROTO_IPV4)
+		sr->laddr.ip = inet->inet_rcv_saddr;
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		sr->laddr.in6 = sk->sk_v6_rcv_saddr;
+#endif
 	sr->lport = htons(inet->inet_num);
-	sr->faddr = faddr;
-	sr->fport = faddr ? fport : 0;
+	sr->faddr = *faddr;
+	sr->fport = tproxy2_addr_any(faddr) ? 0 : fport;
 
 	spin_lock_bh(&tn->lock);
 	if (nf_tproxy2_find_by_sk(t, sk)) {
 		err = -EEXIST;
-	} else if (sr->faddr && sr->fport && !sk->sk_reuse &&
-		   nf_tproxy2_port_in_use(t, sr->proto, sr->faddr, sr->fport)) {
+	} else if (sr->fport && !sk->sk_reuse &&
+		   nf_tproxy2_port_in_use(t, family, sr->proto, &sr->faddr,
+					  sr->fport)) {
 		err = -EADDRINUSE;
 	} else {
 		err = nf_tproxy2_link(t, sr);
@@ -140,14 +150,15 @@ int nf_tproxy2_unassign(struct sock *sk)
  * conntracks are left alone.  The flow's conntrack is looked for in the
  * zones tproxied UDP flows were seen in.
  */
-static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
-				__be32 faddr, __be16 fport)
+static void tproxy2_udp_handoff(struct net *net, u8 family,
+				const union nf_inet_addr *raddr, __be16 rport,
+				const union nf_inet_addr *faddr, __be16 fport)
 {
 	struct nf_conntrack_tuple tuple = {
-		.src.l3num	= NFPROTO_IPV4,
-		.src.u3.ip	= raddr,
+		.src.l3num	= family,
+		.src.u3		= *raddr,
 		.src.u.all	= rport,
-		.dst.u3.ip	= faddr,
+		.dst.u3		= *faddr,
 		.dst.u.all	= fport,
 		.dst.protonum	= IPPROTO_UDP,
 	};
@@ -167,9 +178,10 @@ static void tproxy2_udp_handoff(struct net *net, __be32 raddr, __be16 rport,
 int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
-	__be32 raddr = 0, faddr = 0;
+	union nf_inet_addr raddr = {}, faddr = {};
 	__be16 rport = 0, fport = 0;
 	struct llist_node *cts = NULL;
+	u8 family = 0;
 	struct tproxy2_sockref *sr;
 	struct tproxy2_place to;
 	int err = 0;
@@ -178,7 +190,7 @@ int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
 	sr = nf_tproxy2_find_locked(tn, sk);
 	if (!sr)
 		err = -ENOENT;
-	else if ((flags & ITP_ESTABLISHED) && !sr->raddr)
+	else if ((flags & ITP_ESTABLISHED) && tproxy2_addr_any(&sr->raddr))
 		err = -EINVAL;	/* ESTABLISHED needs the peer from CONNECT */
 	else if (flags == sr->flags)
 		sr = NULL;	/* the mode it has: its connections stay */
@@ -192,6 +204,7 @@ int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
 		cts = llist_del_all(&sr->cts);
 		clear_bit(TPROXY2_USED_BIT, &sr->used);
 		if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
+			family = sr->family;
 			raddr = sr->raddr;
 			rport = sr->rport;
 			faddr = sr->faddr;
@@ -200,12 +213,17 @@ int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
 	}
 	spin_unlock_bh(&tn->lock);
 	nf_tproxy2_delete_cts(cts);
-	if (rport && faddr && fport)
-		tproxy2_udp_handoff(sock_net(sk), raddr, rport, faddr, fport);
+	if (rport && !tproxy2_addr_any(&faddr) && fport)
+		tproxy2_udp_handoff(sock_net(sk), family, &raddr, rport, &faddr,
+				    fport);
 	return err;
 }
 
-int nf_tproxy2_set_remote(struct sock *sk, __be32 raddr, __be16 rport)
+/* A peer of another family than the sockref's is refused; the zero address
+ * (any peer) is of either
+ */
+int nf_tproxy2_set_remote(struct sock *sk, u8 family,
+			  const union nf_inet_addr *raddr, __be16 rport)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	struct tproxy2_sockref *sr;
@@ -214,11 +232,13 @@ int nf_tproxy2_set_remote(struct sock *sk, __be32 raddr, __be16 rport)
 
 	spin_lock_bh(&tn->lock);
 	sr = nf_tproxy2_find_locked(tn, sk);
-	if (sr && (sr->flags & ITP_ESTABLISHED) && !raddr) {
+	if (sr && !tproxy2_addr_any(raddr) && family != sr->family) {
+		err = -EAFNOSUPPORT;
+	} else if (sr && (sr->flags & ITP_ESTABLISHED) && tproxy2_addr_any(raddr)) {
 		err = -EINVAL;	/* ESTABLISHED needs a peer */
 	} else if (sr) {
 		nf_tproxy2_place_of(sr, &to);
-		to.raddr = raddr;
+		to.raddr = *raddr;
 		to.rport = rport;
 		err = nf_tproxy2_place(tproxy2_tables_locked(tn), sr, &to);
 	}
@@ -226,7 +246,11 @@ int nf_tproxy2_set_remote(struct sock *sk, __be32 raddr, __be16 rport)
 	return err;
 }
 
-int nf_tproxy2_query(struct sock *sk, __be32 *addr, __be16 *port, u32 *flags)
+/* The sockref's foreign address, in its family; a mark-only sockref's is
+ * the socket's own
+ */
+int nf_tproxy2_query(struct sock *sk, u8 *family, union nf_inet_addr *addr,
+		     __be16 *port, u32 *flags)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(sock_net(sk));
 	const struct inet_sock *inet = inet_sk(sk);
@@ -235,12 +259,20 @@ int nf_tproxy2_query(struct sock *sk, __be32 *addr, __be16 *port, u32 *flags)
 	spin_lock_bh(&tn->lock);
 	sr = nf_tproxy2_find_locked(tn, sk);
 	if (sr) {
-		if (sr->faddr) {
+		*family = sr->family;
+		if (!tproxy2_addr_any(&sr->faddr)) {
 			*addr = sr->faddr;
 			*port = sr->fport;
 		} else {
-			/* mark-only: the socket's own address */
-			*addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+			memset(addr, 0, sizeof(*addr));
+			if (sr->family == NFPROTO_IPV4)
+				addr->ip = inet->inet_rcv_saddr ?: inet->inet_saddr;
+#if IS_ENABLED(CONFIG_IPV6)
+			else if (!ipv6_addr_any(&sk->sk_v6_rcv_saddr))
+				addr->in6 = sk->sk_v6_rcv_saddr;
+			else
+				addr->in6 = inet6_sk(sk)->saddr;
+#endif
 			*port = inet->inet_sport;
 		}
 		*flags = sr->flags;
@@ -257,21 +289,23 @@ int nf_tproxy2_query(struct sock *sk, __be32 *addr, __be16 *port, u32 *flags)
  * the peer raddr:rport, in either direction?  A mapping of the two would
  * clash with it.  Two lookups, whatever the size of the conntrack table.
  */
-static bool tproxy2_port_used_with_peer(struct net *net, u8 proto,
-					__be32 faddr, __be16 port,
-					__be32 raddr, __be16 rport)
+static bool tproxy2_port_used_with_peer(struct net *net, u8 family, u8 proto,
+					const union nf_inet_addr *faddr,
+					__be16 port,
+					const union nf_inet_addr *raddr,
+					__be16 rport)
 {
 	struct nf_conntrack_tuple tuple = {
-		.src.l3num	= NFPROTO_IPV4,
+		.src.l3num	= family,
 		.dst.protonum	= proto,
 	};
 	struct nf_conntrack_tuple_hash *h;
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		tuple.src.u3.ip = i ? raddr : faddr;
+		tuple.src.u3 = i ? *raddr : *faddr;
 		tuple.src.u.all = i ? rport : port;
-		tuple.dst.u3.ip = i ? faddr : raddr;
+		tuple.dst.u3 = i ? *faddr : *raddr;
 		tuple.dst.u.all = i ? port : rport;
 		h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
 		if (h) {
@@ -293,24 +327,26 @@ int nf_tproxy2_alloc_port(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 	struct tproxy2_net *tn = tproxy2_pernet(net);
+	union nf_inet_addr faddr, raddr;
 	int low, high, range, i, err;
 	struct tproxy2_sockref *sr;
 	struct tproxy2_tables *t;
-	__be32 faddr, raddr;
 	struct tproxy2_place to;
 	__be16 rport;
+	u8 proto, family;
 	u32 offset;
-	u8 proto;
 
 	spin_lock_bh(&tn->lock);
 	t = tproxy2_tables_locked(tn);
 	sr = nf_tproxy2_find_locked(tn, sk);
-	err = !sr ? -ENOENT : (!sr->faddr || sr->fport) ? -EINVAL : 0;
+	err = !sr ? -ENOENT :
+	      (tproxy2_addr_any(&sr->faddr) || sr->fport) ? -EINVAL : 0;
 	if (!err) {
 		faddr = sr->faddr;
 		raddr = sr->raddr;
 		rport = sr->rport;
 		proto = sr->proto;
+		family = sr->family;
 	}
 	spin_unlock_bh(&tn->lock);
 	if (err)
@@ -326,10 +362,10 @@ int nf_tproxy2_alloc_port(struct sock *sk)
 
 		if (i && i % 256 == 0)
 			cond_resched();
-		if (nf_tproxy2_port_in_use(t, proto, faddr, port) ||
-		    (raddr && rport &&
-		     tproxy2_port_used_with_peer(net, proto, faddr, port,
-						 raddr, rport)))
+		if (nf_tproxy2_port_in_use(t, family, proto, &faddr, port) ||
+		    (!tproxy2_addr_any(&raddr) && rport &&
+		     tproxy2_port_used_with_peer(net, family, proto, &faddr,
+						 port, &raddr, rport)))
 			continue;
 
 		spin_lock_bh(&tn->lock);
@@ -337,9 +373,10 @@ int nf_tproxy2_alloc_port(struct sock *sk)
 		/* the socket may have changed its sockref meanwhile */
 		if (!sr) {
 			err = -ENOENT;
-		} else if (sr->faddr != faddr || sr->fport) {
+		} else if (!nf_inet_addr_cmp(&sr->faddr, &faddr) || sr->fport) {
 			err = -EINVAL;
-		} else if (!nf_tproxy2_port_in_use(t, proto, faddr, port)) {
+		} else if (!nf_tproxy2_port_in_use(t, family, proto, &faddr,
+						   port)) {
 			nf_tproxy2_place_of(sr, &to);
 			to.fport = port;
 			err = nf_tproxy2_place(t, sr, &to);

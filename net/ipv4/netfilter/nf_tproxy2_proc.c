@@ -79,22 +79,35 @@ static void tproxy2_proc_stop(struct seq_file *seq, void *v)
 static int tproxy2_proc_show(struct seq_file *seq, void *v)
 {
 	const struct tproxy2_sockref *sr = v;
+	const char *proto = sr->proto == IPPROTO_TCP ? "tcp" : "udp";
 	const struct inet_sock *inet;
-	__be32 laddr;
+	union nf_inet_addr raddr;
 	u32 flags;
 
 	if (READ_ONCE(nf_tproxy2_stopped))
 		return SEQ_SKIP;	/* its socket may be gone */
 	inet = inet_sk(sr->sk);
-	laddr = READ_ONCE(inet->inet_rcv_saddr) ?: READ_ONCE(inet->inet_saddr);
 	flags = READ_ONCE(sr->flags);
 	if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
 		flags |= ITP_APPLIED;
-	seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n",
-		   sr->proto == IPPROTO_TCP ? "tcp" : "udp",
-		   &laddr, ntohs(sr->lport),
-		   &sr->faddr, ntohs(READ_ONCE(sr->fport)),
-		   &sr->raddr, ntohs(READ_ONCE(sr->rport)), flags);
+	tproxy2_addr_read_once(&raddr, &sr->raddr);
+	if (sr->family == NFPROTO_IPV4) {
+		__be32 laddr = READ_ONCE(inet->inet_rcv_saddr) ?:
+			       READ_ONCE(inet->inet_saddr);
+
+		seq_printf(seq, "%s %pI4:%u %pI4:%u %pI4:%u 0x%08x\n", proto,
+			   &laddr, ntohs(sr->lport),
+			   &sr->faddr.ip, ntohs(READ_ONCE(sr->fport)),
+			   &raddr.ip, ntohs(READ_ONCE(sr->rport)), flags);
+	} else {
+		/* the address the sockref was made with: IPv6 addresses
+		 * cannot be read from the socket atomically
+		 */
+		seq_printf(seq, "%s6 [%pI6c]:%u [%pI6c]:%u [%pI6c]:%u 0x%08x\n",
+			   proto, &sr->laddr.in6, ntohs(sr->lport),
+			   &sr->faddr.in6, ntohs(READ_ONCE(sr->fport)),
+			   &raddr.in6, ntohs(READ_ONCE(sr->rport)), flags);
+	}
 	return 0;
 }
 

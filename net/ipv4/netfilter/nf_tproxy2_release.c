@@ -12,16 +12,45 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
 #include <net/inet_sock.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/tcp.h>
 #include <net/udp.h>
+#include <net/ipv6.h>
 
 #include "nf_tproxy2_internal.h"
 
 /* A UDP receiver's release is this long before it leaves the socket table */
 #define TPROXY2_SWEEP_DELAY	(HZ / 10)
+
+/* A socket's connection as its conntrack's reply tuple has it, local ->
+ * peer, in the family the socket talks: an AF_INET6 socket may talk IPv4
+ * (v4-mapped addresses).  Returns whether it is connected.
+ */
+static bool tproxy2_sk_conn_key(const struct sock *sk,
+				struct tproxy2_conn_key *key)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	memset(key, 0, sizeof(*key));
+	key->proto = sk->sk_protocol;
+	key->lport = inet->inet_sport;
+	key->rport = inet->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		key->family = NFPROTO_IPV6;
+		key->laddr.in6 = inet6_sk(sk)->saddr;
+		key->raddr.in6 = sk->sk_v6_daddr;
+		return key->rport;
+	}
+#endif
+	key->family = NFPROTO_IPV4;
+	key->laddr.ip = inet->inet_saddr;
+	key->raddr.ip = inet->inet_daddr;
+	return key->rport;
+}
 
 /* A TCP socket whose connection was redirected to it (by the tproxy table
  * or a LISTEN sockref) is released: the connection goes on under
@@ -30,18 +59,11 @@
  */
 static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
 {
-	const struct inet_sock *inet = inet_sk(sk);
-	struct tproxy2_conn_key key = {
-		.laddr	= inet->inet_saddr,
-		.lport	= inet->inet_sport,
-		.raddr	= inet->inet_daddr,
-		.rport	= inet->inet_dport,
-		.proto	= IPPROTO_TCP,
-	};
+	struct tproxy2_conn_key key;
 	struct tproxy2_accepted *a;
 	struct nf_conn *ct;
 
-	if (!key.rport)
+	if (!tproxy2_sk_conn_key(sk, &key))
 		return;
 	a = nf_tproxy2_accepted_find(tn, &key);
 	if (!a)
@@ -64,20 +86,19 @@ out:
  */
 static void tproxy2_release_udp_flow(struct sock *sk)
 {
-	const struct inet_sock *inet = inet_sk(sk);
-	struct nf_conntrack_tuple tuple = {
-		.src.l3num	= NFPROTO_IPV4,
-		.src.u3.ip	= inet->inet_saddr,
-		.src.u.all	= inet->inet_sport,
-		.dst.u3.ip	= inet->inet_daddr,
-		.dst.u.all	= inet->inet_dport,
-		.dst.protonum	= sk->sk_protocol,
-	};
+	struct nf_conntrack_tuple tuple = {};
 	struct nf_conntrack_tuple_hash *h;
+	struct tproxy2_conn_key key;
 	struct nf_conn *ct;
 
-	if (!inet->inet_dport)
+	if (!tproxy2_sk_conn_key(sk, &key))
 		return;
+	tuple.src.l3num = key.family;
+	tuple.src.u3 = key.laddr;
+	tuple.src.u.all = key.lport;
+	tuple.dst.u3 = key.raddr;
+	tuple.dst.u.all = key.rport;
+	tuple.dst.protonum = IPPROTO_UDP;
 	h = nf_tproxy2_find_udp_flow(sock_net(sk), &tuple);
 	if (!h)
 		return;
@@ -96,8 +117,16 @@ static bool tproxy2_flow_taken(struct net *net, const struct tproxy2_accepted *a
 	const struct tproxy2_conn_key *k = &a->key;
 	struct sock *sk;
 
-	sk = __udp4_lib_lookup(net, k->raddr, k->rport, k->laddr, k->lport,
-			       a->dif, a->sdif, net->ipv4.udp_table, NULL);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (k->family == NFPROTO_IPV6)
+		sk = __udp6_lib_lookup(net, &k->raddr.in6, k->rport,
+				       &k->laddr.in6, k->lport, a->dif, a->sdif,
+				       net->ipv4.udp_table, NULL);
+	else
+#endif
+		sk = __udp4_lib_lookup(net, k->raddr.ip, k->rport, k->laddr.ip,
+				       k->lport, a->dif, a->sdif,
+				       net->ipv4.udp_table, NULL);
 	return sk && !sock_flag(sk, SOCK_DEAD);
 }
 
@@ -205,13 +234,22 @@ enum tproxy2_sk_state {
 static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
 						  const struct tproxy2_accepted *a)
 {
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
 	const struct tproxy2_conn_key *k = &a->key;
 	enum tproxy2_sk_state state;
 	struct sock *sk;
 
-	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
-				       k->raddr, k->rport, k->laddr,
-				       ntohs(k->lport), a->dif, a->sdif);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (k->family == NFPROTO_IPV6)
+		sk = __inet6_lookup_established(net, hinfo, &k->raddr.in6,
+						k->rport, &k->laddr.in6,
+						ntohs(k->lport), a->dif,
+						a->sdif);
+	else
+#endif
+		sk = __inet_lookup_established(net, hinfo, k->raddr.ip,
+					       k->rport, k->laddr.ip,
+					       ntohs(k->lport), a->dif, a->sdif);
 	if (!sk)
 		return TPROXY2_SK_GONE;
 	if (sk->sk_state == TCP_TIME_WAIT)

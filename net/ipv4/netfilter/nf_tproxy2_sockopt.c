@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * TPROXY 2.0 socket API: setsockopt/getsockopt(SOL_IP, IP_TPROXY), and
- * IP_RECVORIGADDRS, which turns on IP_ORIGADDRS control messages on a UDP
- * socket (delivered by the UDP receive path).
+ * TPROXY 2.0 socket API: setsockopt/getsockopt(SOL_IP, IP_TPROXY) with
+ * struct in_tproxy, and (SOL_IPV6, IPV6_TPROXY) with struct in6_tproxy; and
+ * IP_RECVORIGADDRS/IPV6_RECVORIGADDRS, which turn on the control messages
+ * with a UDP datagram's addresses before NAT (delivered by the UDP receive
+ * paths).
  *
  * Every operation acts on the calling socket's own sockref.  Every operation
  * that changes state needs CAP_NET_ADMIN in the socket's network namespace.
  * An operation that fails changes nothing.  The errors:
  *
- *   EINVAL      optlen shorter than struct in_tproxy, unknown op, unsupported
- *               version, bad flag set, ESTABLISHED before CONNECT, ASSIGN on
- *               an unbound or connected socket, ALLOC without a foreign
- *               address or with a foreign port already set
+ *   EINVAL      optlen shorter than struct in_tproxy (in6_tproxy), unknown
+ *               op, unsupported version, bad flag set, ESTABLISHED before
+ *               CONNECT, ASSIGN on an unbound or connected socket, ALLOC
+ *               without a foreign address or with a foreign port already set
  *   EPERM       no CAP_NET_ADMIN in the socket's namespace
  *   EOPNOTSUPP  not a TCP or UDP socket
+ *   EAFNOSUPPORT  an address of a family the socket or the sockref does not
+ *               talk (see below)
  *   EEXIST      ASSIGN on a socket that has a sockref
  *   EADDRINUSE  ASSIGN of a foreign ip:port another socket has, without
  *               SO_REUSEADDR
@@ -21,11 +25,30 @@
  *   EADDRNOTAVAIL  ALLOC found no free foreign port
  *   EFAULT      bad user pointer
  *
- * IP_RECVORIGADDRS takes an int (or, like the other IP_RECV* options, a
- * single byte): non-zero turns the messages on.  It needs no capability.
+ * A sockref is of one family: the foreign address's.  IPV6_TPROXY takes
+ * AF_INET6 sockets (the kernel answers ENOPROTOOPT for AF_INET ones before
+ * netfilter sees the call); IP_TPROXY takes AF_INET sockets and AF_INET6
+ * ones that talk IPv4.  So that a dual-stack proxy (an AF_INET6 socket
+ * talking IPv4 through v4-mapped addresses) works as an IPv4 one does:
+ *  - a v4-mapped foreign address (::ffff:a.b.c.d) given to IPV6_TPROXY makes
+ *    an IPv4 sockref, the one IP_TPROXY makes of a.b.c.d; the foreign
+ *    address :: (mark-only) is of the family of the socket's bound address;
+ *  - an IPv4 sockref needs a socket that talks IPv4: AF_INET, or AF_INET6
+ *    without IPV6_V6ONLY, bound to :: or a v4-mapped address; an IPv6 one
+ *    needs an AF_INET6 socket that is not bound to a v4-mapped address.
+ *    ASSIGN fails with EAFNOSUPPORT otherwise;
+ *  - CONNECT's peer must be of the sockref's family, or zero (any peer);
+ *    else EAFNOSUPPORT;
+ *  - QUERY through IPV6_TPROXY gives an IPv4 sockref's address v4-mapped;
+ *    through IP_TPROXY, an IPv6 sockref's address cannot be given:
+ *    EAFNOSUPPORT.  The other operations work through either option.
+ *
+ * IP_RECVORIGADDRS and IPV6_RECVORIGADDRS take an int (or, like the other
+ * IP_RECV* options, a single byte): non-zero turns the messages on.  Both
+ * set one flag of the socket, and need no capability.
  *
  *   EINVAL      optlen below 1
- *   EOPNOTSUPP  not an IPv4 UDP socket
+ *   EOPNOTSUPP  not a UDP socket
  *   EFAULT      bad user pointer
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -33,15 +56,26 @@
 #include <linux/module.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
+#include <linux/netfilter_ipv6/ip6_tproxy.h>
 #include <linux/sockptr.h>
 #include <linux/uaccess.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 
 #include "nf_tproxy2_internal.h"
 
 #define ITP_MODES	(ITP_CONNECT | ITP_LISTEN | ITP_ESTABLISHED)
 #define ITP_MODIFIERS	(ITP_ONCE | ITP_MARK | ITP_UNIDIR)
+
+/* One request of either option: the address is in its sockref family */
+struct tproxy2_req {
+	u32			op;
+	u32			arg;	/* version or flags */
+	u8			family;
+	union nf_inet_addr	addr;
+	__be16			port;
+};
 
 static bool tproxy2_version_ok(u32 version)
 {
@@ -58,17 +92,48 @@ static int tproxy2_check_flags(u32 flags)
 	return 0;
 }
 
+static bool tproxy2_inet_sock(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET ||
+	       (IS_ENABLED(CONFIG_IPV6) && sk->sk_family == AF_INET6);
+}
+
 static bool tproxy2_sock_ok(const struct sock *sk)
 {
-	return sk->sk_family == AF_INET &&
+	return tproxy2_inet_sock(sk) &&
 	       ((sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) ||
 		(sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP));
 }
 
 static bool tproxy2_udp_sock(const struct sock *sk)
 {
-	return sk->sk_family == AF_INET && sk->sk_type == SOCK_DGRAM &&
+	return tproxy2_inet_sock(sk) && sk->sk_type == SOCK_DGRAM &&
 	       sk->sk_protocol == IPPROTO_UDP;
+}
+
+/* Is the socket's bound address v4-mapped?  Only for AF_INET6 sockets. */
+static bool tproxy2_bound_v4mapped(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr);
+#else
+	return false;
+#endif
+}
+
+/* Can the socket's connections be of @family? */
+static bool tproxy2_sock_talks(const struct sock *sk, u8 family)
+{
+	if (sk->sk_family == AF_INET)
+		return family == NFPROTO_IPV4;
+	if (family == NFPROTO_IPV6)
+		return !tproxy2_bound_v4mapped(sk);
+#if IS_ENABLED(CONFIG_IPV6)
+	return !ipv6_only_sock(sk) &&
+	       (ipv6_addr_any(&sk->sk_v6_rcv_saddr) || tproxy2_bound_v4mapped(sk));
+#else
+	return false;
+#endif
 }
 
 static int tproxy2_set_recvorigaddrs(struct sock *sk, sockptr_t arg,
@@ -117,22 +182,14 @@ static int tproxy2_get_recvorigaddrs(struct sock *sk, void __user *user,
 	return 0;
 }
 
-static int tproxy2_setsockopt(struct sock *sk, int optval, sockptr_t arg,
-			      unsigned int len)
+/* The operation of a request that passed the checks of its option */
+static int tproxy2_set(struct sock *sk, const struct tproxy2_req *req)
 {
-	struct in_tproxy itp;
 	int err;
 
-	if (optval == IP_RECVORIGADDRS)
-		return tproxy2_set_recvorigaddrs(sk, arg, len);
-	if (len < sizeof(itp))
-		return -EINVAL;
-	if (copy_from_sockptr(&itp, arg, sizeof(itp)))
-		return -EFAULT;
-
-	switch (itp.op) {
+	switch (req->op) {
 	case TPROXY_VERSION:
-		return tproxy2_version_ok(itp.v.version) ? 0 : -EINVAL;
+		return tproxy2_version_ok(req->arg) ? 0 : -EINVAL;
 	case TPROXY_ASSIGN:
 	case TPROXY_UNASSIGN:
 	case TPROXY_FLAGS:
@@ -148,29 +205,61 @@ static int tproxy2_setsockopt(struct sock *sk, int optval, sockptr_t arg,
 	if (!tproxy2_sock_ok(sk))
 		return -EOPNOTSUPP;
 
-	switch (itp.op) {
+	switch (req->op) {
 	case TPROXY_ASSIGN:
-		return nf_tproxy2_assign(sk, itp.v.addr.faddr.s_addr,
-					 (__force __be16)itp.v.addr.fport);
+		if (!tproxy2_sock_talks(sk, req->family))
+			return -EAFNOSUPPORT;
+		return nf_tproxy2_assign(sk, req->family, &req->addr, req->port);
 	case TPROXY_UNASSIGN:
 		return nf_tproxy2_unassign(sk);
 	case TPROXY_FLAGS:
-		err = tproxy2_check_flags(itp.v.flags);
-		return err ?: nf_tproxy2_set_flags(sk, itp.v.flags);
+		err = tproxy2_check_flags(req->arg);
+		return err ?: nf_tproxy2_set_flags(sk, req->arg);
 	case TPROXY_ALLOC:
 		return nf_tproxy2_alloc_port(sk);
 	default: /* TPROXY_CONNECT */
-		return nf_tproxy2_set_remote(sk, itp.v.addr.faddr.s_addr,
-					     (__force __be16)itp.v.addr.fport);
+		return nf_tproxy2_set_remote(sk, req->family, &req->addr,
+					     req->port);
 	}
+}
+
+/* IP_TPROXY and IP_RECVORIGADDRS */
+static int tproxy2_setsockopt(struct sock *sk, int optval, sockptr_t arg,
+			      unsigned int len)
+{
+	struct tproxy2_req req = { .family = NFPROTO_IPV4 };
+	struct in_tproxy itp;
+
+	if (optval == IP_RECVORIGADDRS)
+		return tproxy2_set_recvorigaddrs(sk, arg, len);
+	if (len < sizeof(itp))
+		return -EINVAL;
+	if (copy_from_sockptr(&itp, arg, sizeof(itp)))
+		return -EFAULT;
+
+	req.op = itp.op;
+	req.arg = itp.v.flags;	/* or .version: the same word */
+	req.addr.ip = itp.v.addr.faddr.s_addr;
+	req.port = (__force __be16)itp.v.addr.fport;
+	return tproxy2_set(sk, &req);
+}
+
+/* The query of either option: the sockref's family, address, flags */
+static int tproxy2_get(struct sock *sk, u8 *family,
+		       union nf_inet_addr *addr, __be16 *port, u32 *flags)
+{
+	if (!tproxy2_sock_ok(sk))
+		return -EOPNOTSUPP;
+	return nf_tproxy2_query(sk, family, addr, port, flags);
 }
 
 static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 			      int *len)
 {
+	union nf_inet_addr addr;
 	struct in_tproxy itp;
-	__be32 addr;
 	__be16 port;
+	u8 family;
 	u32 flags;
 	int err;
 
@@ -187,17 +276,18 @@ static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 		break;
 	case TPROXY_QUERY:
 	case TPROXY_FLAGS:
-		if (!tproxy2_sock_ok(sk))
-			return -EOPNOTSUPP;
-		err = nf_tproxy2_query(sk, &addr, &port, &flags);
+		err = tproxy2_get(sk, &family, &addr, &port, &flags);
 		if (err)
 			return err;
+		/* an IPv6 sockref's address does not fit */
+		if (itp.op == TPROXY_QUERY && family != NFPROTO_IPV4)
+			return -EAFNOSUPPORT;
 		memset(&itp.v, 0, sizeof(itp.v));
-		if (itp.op == TPROXY_QUERY) {
-			itp.v.addr.faddr.s_addr = addr;
-			itp.v.addr.fport = (__force __u16)port;
-		} else {
+		if (itp.op == TPROXY_FLAGS) {
 			itp.v.flags = flags;
+		} else {
+			itp.v.addr.faddr.s_addr = addr.ip;
+			itp.v.addr.fport = (__force __u16)port;
 		}
 		break;
 	default:
@@ -222,6 +312,121 @@ static struct nf_sockopt_ops tproxy2_sockopts = {
 	.owner		= THIS_MODULE,
 };
 
+#if IS_ENABLED(CONFIG_IPV6)
+/* IPV6_TPROXY and IPV6_RECVORIGADDRS */
+static int tproxy2_setsockopt6(struct sock *sk, int optval, sockptr_t arg,
+			       unsigned int len)
+{
+	struct tproxy2_req req = {};
+	const struct in6_addr *a;
+	struct in6_tproxy itp;
+
+	if (optval == IPV6_RECVORIGADDRS)
+		return tproxy2_set_recvorigaddrs(sk, arg, len);
+	if (len < sizeof(itp))
+		return -EINVAL;
+	if (copy_from_sockptr(&itp, arg, sizeof(itp)))
+		return -EFAULT;
+
+	req.op = itp.op;
+	req.arg = itp.v.flags;	/* or .version: the same word */
+	req.port = (__force __be16)itp.v.addr.fport;
+	a = &itp.v.addr.faddr;
+	if (ipv6_addr_v4mapped(a)) {
+		req.family = NFPROTO_IPV4;
+		req.addr.ip = a->s6_addr32[3];
+	} else {
+		req.family = NFPROTO_IPV6;
+		req.addr.in6 = *a;
+		/* the mark-only sockref of a socket bound to a v4-mapped
+		 * address is an IPv4 one
+		 */
+		if (itp.op == TPROXY_ASSIGN && ipv6_addr_any(a) &&
+		    sk->sk_family == AF_INET6 && tproxy2_bound_v4mapped(sk))
+			req.family = NFPROTO_IPV4;
+	}
+	return tproxy2_set(sk, &req);
+}
+
+static int tproxy2_getsockopt6(struct sock *sk, int optval, void __user *user,
+			       int *len)
+{
+	union nf_inet_addr addr;
+	struct in6_tproxy itp;
+	__be16 port;
+	u8 family;
+	u32 flags;
+	int err;
+
+	if (optval == IPV6_RECVORIGADDRS)
+		return tproxy2_get_recvorigaddrs(sk, user, len);
+	if (*len < (int)sizeof(itp))
+		return -EINVAL;
+	if (copy_from_user(&itp, user, sizeof(itp)))
+		return -EFAULT;
+
+	switch (itp.op) {
+	case TPROXY_VERSION:
+		itp.v.version = TPROXY_FULLVERSION;
+		break;
+	case TPROXY_QUERY:
+	case TPROXY_FLAGS:
+		err = tproxy2_get(sk, &family, &addr, &port, &flags);
+		if (err)
+			return err;
+		memset(&itp.v, 0, sizeof(itp.v));
+		if (itp.op == TPROXY_FLAGS) {
+			itp.v.flags = flags;
+		} else {
+			if (family == NFPROTO_IPV4)
+				ipv6_addr_set_v4mapped(addr.ip, &itp.v.addr.faddr);
+			else
+				itp.v.addr.faddr = addr.in6;
+			itp.v.addr.fport = (__force __u16)port;
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	if (copy_to_user(user, &itp, sizeof(itp)))
+		return -EFAULT;
+	*len = sizeof(itp);
+	return 0;
+}
+
+static struct nf_sockopt_ops tproxy2_sockopts6 = {
+	.pf		= PF_INET6,
+	.set_optmin	= IPV6_RECVORIGADDRS,
+	.set_optmax	= IPV6_TPROXY + 1,
+	.set		= tproxy2_setsockopt6,
+	.get_optmin	= IPV6_RECVORIGADDRS,
+	.get_optmax	= IPV6_TPROXY + 1,
+	.get		= tproxy2_getsockopt6,
+	.release	= nf_tproxy2_release,
+	.owner		= THIS_MODULE,
+};
+
+static int tproxy2_register_sockopt6(void)
+{
+	return nf_register_sockopt(&tproxy2_sockopts6);
+}
+
+static void tproxy2_unregister_sockopt6(void)
+{
+	nf_unregister_sockopt(&tproxy2_sockopts6);
+}
+#else
+static int tproxy2_register_sockopt6(void)
+{
+	return 0;
+}
+
+static void tproxy2_unregister_sockopt6(void)
+{
+}
+#endif
+
 static int __init tproxy2_init(void)
 {
 	int err;
@@ -232,13 +437,23 @@ static int __init tproxy2_init(void)
 
 	err = nf_register_sockopt(&tproxy2_sockopts);
 	if (err)
-		nf_tproxy2_core_fini();
+		goto err_core;
+	err = tproxy2_register_sockopt6();
+	if (err)
+		goto err_sockopt;
+	return 0;
+
+err_sockopt:
+	nf_unregister_sockopt(&tproxy2_sockopts);
+err_core:
+	nf_tproxy2_core_fini();
 	return err;
 }
 
 static void __exit tproxy2_exit(void)
 {
 	nf_tproxy2_core_stop();
+	tproxy2_unregister_sockopt6();
 	nf_unregister_sockopt(&tproxy2_sockopts);
 	nf_tproxy2_core_fini();
 }
@@ -247,4 +462,4 @@ module_init(tproxy2_init);
 module_exit(tproxy2_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("TPROXY 2.0 sockrefs: the IP_TPROXY socket option");
+MODULE_DESCRIPTION("TPROXY 2.0 sockrefs: the IP_TPROXY and IPV6_TPROXY socket options");

@@ -115,7 +115,7 @@ static bool tproxy2_mode_key(const struct tproxy2_sockref *sr,
 {
 	enum tproxy2_fkind kind;
 
-	if (!sr->faddr)
+	if (tproxy2_addr_any(&sr->faddr))
 		return false;
 	if (p->flags & ITP_ESTABLISHED)
 		kind = TPROXY2_BY_SESSION;
@@ -123,8 +123,8 @@ static bool tproxy2_mode_key(const struct tproxy2_sockref *sr,
 		kind = TPROXY2_BY_LISTEN;
 	else
 		return false;
-	tproxy2_fkey_init(k, kind, sr->proto, sr->faddr, p->fport, p->raddr,
-			  p->rport);
+	tproxy2_fkey_init(k, kind, sr->family, sr->proto, &sr->faddr, p->fport,
+			  &p->raddr, p->rport);
 	return true;
 }
 
@@ -133,10 +133,10 @@ static bool tproxy2_port_key(const struct tproxy2_sockref *sr,
 			     const struct tproxy2_place *p,
 			     struct tproxy2_fkey *k)
 {
-	if (!sr->faddr || !p->fport)
+	if (tproxy2_addr_any(&sr->faddr) || !p->fport)
 		return false;
-	tproxy2_fkey_init(k, TPROXY2_BY_PORT, sr->proto, sr->faddr, p->fport,
-			  0, 0);
+	tproxy2_fkey_init(k, TPROXY2_BY_PORT, sr->family, sr->proto, &sr->faddr,
+			  p->fport, NULL, 0);
 	return true;
 }
 
@@ -153,12 +153,13 @@ void nf_tproxy2_place_of(const struct tproxy2_sockref *sr,
 /* Is faddr:fport the foreign address of a sockref?  Callable anywhere: the
  * lookup takes RCU itself, and only its answer is used.
  */
-bool nf_tproxy2_port_in_use(struct tproxy2_tables *t, u8 proto,
-			    __be32 faddr, __be16 fport)
+bool nf_tproxy2_port_in_use(struct tproxy2_tables *t, u8 family, u8 proto,
+			    const union nf_inet_addr *faddr, __be16 fport)
 {
 	struct tproxy2_fkey k;
 
-	tproxy2_fkey_init(&k, TPROXY2_BY_PORT, proto, faddr, fport, 0, 0);
+	tproxy2_fkey_init(&k, TPROXY2_BY_PORT, family, proto, faddr, fport,
+			  NULL, 0);
 	return nf_tproxy2_find_bucket(t, &k);
 }
 
@@ -214,7 +215,7 @@ static int tproxy2_place_from(struct tproxy2_tables *t,
 	if (old_mode && new_mode != old_mode)
 		hlist_nulls_del_rcu(&sr->foreign_node);
 	WRITE_ONCE(sr->flags, to->flags);
-	WRITE_ONCE(sr->raddr, to->raddr);
+	tproxy2_addr_write_once(&sr->raddr, &to->raddr);
 	WRITE_ONCE(sr->rport, to->rport);
 	WRITE_ONCE(sr->fport, to->fport);
 	if (new_mode && new_mode != old_mode)
