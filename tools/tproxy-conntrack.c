@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,15 @@ static const struct tuple_end orig_dst = { ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DS
 static const struct tuple_end repl_src = { ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, ATTR_REPL_PORT_SRC };
 static const struct tuple_end repl_dst = { ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST, ATTR_REPL_PORT_DST };
 
-/* "a.b.c.d:port" or "[v6]:port" */
-static void addr_port(char *buf, size_t len, const struct nf_conntrack *ct,
-		      int family, const struct tuple_end *e)
+/* One end of the conntrack's tuple */
+static void ct_end(struct sockaddr_storage *ss, const struct nf_conntrack *ct,
+		   int family, const struct tuple_end *e)
 {
-	struct sockaddr_storage ss = { .ss_family = family };
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = family;
 	if (family == AF_INET6) {
 		memcpy(&sin6->sin6_addr, nfct_get_attr(ct, e->v6), sizeof(sin6->sin6_addr));
 		sin6->sin6_port = nfct_get_attr_u16(ct, e->port);
@@ -63,26 +65,70 @@ static void addr_port(char *buf, size_t len, const struct nf_conntrack *ct,
 		sin->sin_addr.s_addr = nfct_get_attr_u32(ct, e->v4);
 		sin->sin_port = nfct_get_attr_u16(ct, e->port);
 	}
+}
+
+/* "a.b.c.d:port" or "[v6]:port" */
+static void addr_port(char *buf, size_t len, const struct nf_conntrack *ct,
+		      int family, const struct tuple_end *e)
+{
+	struct sockaddr_storage ss;
+
+	ct_end(&ss, ct, family, e);
 	snprintf(buf, len, "%s", itp_fmt_sockaddr(&ss));
 }
 
-/* The /proc/net/tproxy line whose local address is the connection's own
- * side: the original source of a translated (CONNECT) connection.
- */
-static void print_sockref(const char *local)
+/* The address is the wildcard (0.0.0.0 or ::) */
+static bool is_any(const struct sockaddr_storage *ss)
 {
-	char line[512], proto[8], l[64];
-	FILE *f = fopen("/proc/net/tproxy", "r");
+	static const struct in6_addr any6;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 
-	if (!f)
+	if (ss->ss_family == AF_INET6)
+		return !memcmp(&sin6->sin6_addr, &any6, sizeof(any6));
+	return !sin->sin_addr.s_addr;
+}
+
+/* A sockref's local (or peer) end matches the conntrack's: the same port
+ * and address, or the same port and a wildcard address; a peer of
+ * 0.0.0.0:0 or [::]:0 is any
+ */
+static bool end_matches(const struct sockaddr_storage *sr,
+			const struct sockaddr_storage *ct, bool peer)
+{
+	if (!is_any(sr))
+		return itp_sockaddr_equal(sr, ct);
+	if (peer && !itp_sockaddr_port(sr))
+		return true;
+	return itp_sockaddr_port(sr) == itp_sockaddr_port(ct);
+}
+
+/* The /proc/net/tproxy lines of the sockref that owns the connection: its
+ * socket is the connection's own side, the original source (of a
+ * translated, CONNECT, connection) and, if it has a peer, the original
+ * destination.  An IPv6 line has the address the socket had when its
+ * sockref was made, :: if it was not bound to one: the port tells.
+ */
+static void print_sockref(unsigned int proto, const struct sockaddr_storage *src,
+			  const struct sockaddr_storage *dst)
+{
+	char line[512], p[8], l[64], f[64], r[64], want[8];
+	FILE *file = fopen("/proc/net/tproxy", "r");
+	struct sockaddr_storage ls, rs;
+
+	if (!file)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%7s %63s", proto, l) == 2 && !strcmp(l, local)) {
-			line[strcspn(line, "\n")] = '\0';
-			printf("  sockref: %s\n", line);
-		}
+	snprintf(want, sizeof(want), "%s%s", proto_name(proto),
+		 src->ss_family == AF_INET6 ? "6" : "");
+	while (fgets(line, sizeof(line), file)) {
+		if (sscanf(line, "%7s %63s %63s %63s", p, l, f, r) != 4 || strcmp(p, want) ||
+		    itp_parse_sockaddr(l, &ls, -1) || itp_parse_sockaddr(r, &rs, -1) ||
+		    !end_matches(&ls, src, false) || !end_matches(&rs, dst, true))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		printf("  sockref: %s\n", line);
 	}
-	fclose(f);
+	fclose(file);
 }
 
 static int show(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
@@ -115,8 +161,13 @@ static int show(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *
 	       tproxied ? " [TPROXY]" : "", owned ? " [SOCKREF]" : "",
 	       status & (1u << IPS_NAT_NO_HELPER_BIT) ? " [NO_HELPER]" : "",
 	       pinned ? " [PINNED]" : "");
-	if (owned)
-		print_sockref(os);
+	if (owned) {
+		struct sockaddr_storage src, dst;
+
+		ct_end(&src, ct, family, &orig_src);
+		ct_end(&dst, ct, family, &orig_dst);
+		print_sockref(proto, &src, &dst);
+	}
 	return NFCT_CB_CONTINUE;
 }
 
