@@ -62,6 +62,8 @@ static void tproxy_tg_parse(struct xt_option_call *cb)
 	struct tproxy_udata *u = cb->udata;
 	bool v1;
 
+	if (cb->entry->id == O_ON_IP)
+		tproxy_check_family(cb->arg, NFPROTO_IPV4);
 	xtables_option_parse(cb);
 	switch (cb->entry->id) {
 	case O_ON_PORT:

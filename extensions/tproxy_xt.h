@@ -77,6 +77,24 @@ static inline uint16_t tproxy_parse_port(const char *arg)
 	return htons(service);
 }
 
+/* --on-ip ARG, before libxtables parses it as a host of @family: an
+ * address of the other family gets a message that says so (libxtables'
+ * own would be getaddrinfo's).
+ */
+static inline void tproxy_check_family(const char *arg, int family)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (family == NFPROTO_IPV6 && inet_pton(AF_INET, arg, buf) == 1)
+		xtables_error(PARAMETER_PROBLEM,
+			      "TPROXY: --on-ip %s is an IPv4 address: ip6tables redirects IPv6 connections (iptables redirects IPv4 ones)",
+			      arg);
+	if (family == NFPROTO_IPV4 && inet_pton(AF_INET6, arg, buf) == 1)
+		xtables_error(PARAMETER_PROBLEM,
+			      "TPROXY: --on-ip %s is an IPv6 address: iptables redirects IPv4 connections (ip6tables redirects IPv6 ones)",
+			      arg);
+}
+
 /* Register @v2 (TPROXY 2.0) and @v1 (mainline's) of one family, or @v1
  * alone on a kernel without TPROXY 2.0, as the system's libxt_TPROXY.so
  * would.  Returns whether the kernel has revision 2.

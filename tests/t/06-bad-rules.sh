@@ -31,6 +31,7 @@ bad "on-port" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 70000
 bad "on-port" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port -1
 bad "not known\|not found\|invalid" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 300.1.2.3
 bad "unicast" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 224.0.0.1
+bad "is an IPv6 address" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 2001:db8::1
 bad "invalid argument" -t tproxy -A PREROUTING -j TPROXY --on-port 3128
 bad "invalid argument" -t tproxy -A PREROUTING -p icmp -j TPROXY --on-port 3128
 bad "no chain" -t tproxy -A POSTROUTING -p tcp -j TPROXY --on-port 3128

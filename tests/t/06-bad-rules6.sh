@@ -31,7 +31,7 @@ bad "on-port.*must be specified" -t tproxy -A PREROUTING -p tcp -j TPROXY
 bad "on-port" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 70000
 bad "on-port" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port -1
 bad "not known\|not found\|invalid" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 2001:db8::zz
-bad "not known\|not found\|invalid" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 192.0.2.1
+bad "is an IPv4 address" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip 192.0.2.1
 bad "unicast" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip ff02::1
 bad "v4-mapped" -t tproxy -A PREROUTING -p tcp -j TPROXY --on-port 1 --on-ip ::ffff:192.0.2.1
 bad "invalid argument" -t tproxy -A PREROUTING -j TPROXY --on-port 3128
