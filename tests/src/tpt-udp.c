@@ -34,6 +34,10 @@
  *   tpt-udp sendn FIRST-PORT N DST:PORT
  *	one datagram "dgram-<port>" from each of the N source ports from
  *	FIRST-PORT on (N flows), waiting for no answer
+ *   tpt-udp origloop ADDR:PORT MS
+ *	for MS ms: socket, IP_RECVORIGADDRS (IPV6_RECVORIGADDRS on an
+ *	AF_INET6 socket), bind, close: what any user may do; prints
+ *	"origloop=N"
  *   tpt-udp errnos
  *	IP_RECVORIGADDRS argument checks, and the message on loopback
  *   tpt-udp errnos6
@@ -399,6 +403,27 @@ static int hold(const char *addr, int n, const char *mode, const char *gofile)
 	return got == n && !bad ? 0 : 1;
 }
 
+static int origloop(const char *addr, long ms)
+{
+	union tpt_sa me;
+	long n = 0, t0 = now_ms();
+
+	tpt_parse(addr, &me, -1);
+	do {
+		int fd = socket(me.sa.sa_family, SOCK_DGRAM, 0);
+
+		if (fd < 0)
+			tpt_die("socket");
+		origaddrs_on(fd);
+		if (bind(fd, &me.sa, tpt_salen(&me)) < 0)
+			tpt_die("bind %s", tpt_fmt(&me));
+		close(fd);
+		n++;
+	} while (now_ms() - t0 < ms);
+	printf("origloop=%ld\n", n);
+	return 0;
+}
+
 static int send_one(const char *sport, const char *dst, const char *text)
 {
 	union tpt_sa me, to, from;
@@ -691,6 +716,8 @@ int main(int argc, char **argv)
 		return send_many(atoi(argv[2]), atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "send"))
 		return send_one(argv[2], argv[3], argv[4]);
+	if (argc == 4 && !strcmp(argv[1], "origloop"))
+		return origloop(argv[2], atol(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "errnos"))
 		return errnos();
 	if (argc == 2 && !strcmp(argv[1], "errnos6"))
