@@ -99,8 +99,9 @@
 #define MAXSOCK 64
 
 static int socks[MAXSOCK], nsocks, cur = -1;
-/* 0: the current socket's family's option; else SOL_IP or SOL_IPV6 */
-static int level;
+/* LEVEL_AUTO: the current socket's family's option; else SOL_IP or SOL_IPV6 */
+#define LEVEL_AUTO	-1
+static int level = LEVEL_AUTO;
 
 static const struct {
 	const char *name;
@@ -179,7 +180,7 @@ static int fd(void)
 /* The level of the operations without an address */
 static int cur_level(void)
 {
-	return level ? level : tpt_sock_level(fd());
+	return level != LEVEL_AUTO ? level : tpt_sock_level(fd());
 }
 
 /* An expect-... step: "FAIL: ..." and the end of the program unless ok */
@@ -479,7 +480,7 @@ static int step(char **argv, int *used)
 		else if (!strcmp(arg, "ipv6"))
 			level = SOL_IPV6;
 		else if (!strcmp(arg, "auto"))
-			level = 0;
+			level = LEVEL_AUTO;
 		else {
 			fprintf(stderr, "level ip|ipv6|auto\n");
 			exit(2);

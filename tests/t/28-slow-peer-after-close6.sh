@@ -1,0 +1,101 @@
+#!/bin/sh
+# The IPv6 twin of 28-slow-peer-after-close: nothing is lost after close():
+# a proxy writes 2 MiB and closes its AF_INET6 socket at once; the peer, with
+# a small receive buffer, starts reading 3 s or 10 s later.  Every byte
+# arrives, in order, ended by a FIN.  Both paths: the ip6tables tproxy table
+# redirecting to an accepted socket (the proxy answers the client), and an
+# IPv6 CONNECT sockref (the proxy pushes to the server from the client's
+# address).  The controls, in the same boot: ip6tables nat REDIRECT and
+# nat SNAT.
+. ../lib.sh
+setup_topology
+size=2097152
+
+# the client side: tproxy table on 9000/9002, REDIRECT on 9001/9003
+ip6t $R -t tproxy -A PREROUTING -p tcp --dport 9000 -j TPROXY --on-port 3128 || fail "rule"
+ip6t $R -t tproxy -A PREROUTING -p tcp --dport 9002 -j TPROXY --on-port 3130 || fail "rule"
+ip6t $R -t nat -A PREROUTING -p tcp --dport 9001 -j REDIRECT --to-ports 3129 || fail "rule"
+ip6t $R -t nat -A PREROUTING -p tcp --dport 9003 -j REDIRECT --to-ports 3131 || fail "rule"
+# the server side: SNAT to the client's address on 9101/9103
+ip6t $R -t nat -A POSTROUTING -p tcp -d $SERVER_IP6 --dport 9101 -j SNAT --to-source $CLIENT_IP6 ||
+	fail "rule"
+ip6t $R -t nat -A POSTROUTING -p tcp -d $SERVER_IP6 --dport 9103 -j SNAT --to-source $CLIENT_IP6 ||
+	fail "rule"
+
+# proxies that answer and close at once: all of it fits the send buffer
+# (the listeners wait up to a minute, not a new socket's 5 s: under TCG the
+# clients come late)
+for port in 3128 3129 3130 3131; do
+	bg $R $T/proxy$port $BIN/tpt-sockref tcp6 reuse bind "[::]:$port" listen rcvtimeo 60000 accept \
+		sndbuf 8388608 sendbulk $size print closing close
+	wait_listen $R $port
+done
+# slow servers
+for port in 9100 9101 9102 9103; do
+	case $port in 910[01]) delay=3000 ;; *) delay=10000 ;; esac
+	bg $S $T/server$port $BIN/tpt-sockref tcp6 rcvbuf 4096 reuse bind "[$SERVER_IP6]:$port" listen \
+		rcvtimeo 60000 \
+		accept sleep $delay recvbulk $size
+	wait_listen $S $port
+done
+
+# slow clients
+for port in 9000 9001 9002 9003; do
+	case $port in 900[01]) delay=3000 ;; *) delay=10000 ;; esac
+	bg $C $T/client$port $BIN/tpt-sockref tcp6 rcvbuf 4096 connect "[$SERVER_IP6]:$port" \
+		sleep $delay recvbulk $size
+done
+# proxies that push to the server and close at once
+for port in 9100 9101 9102 9103; do
+	case $port in 9100 | 9102) op="assign [$CLIENT_IP6]:0 flags CONNECT" ;; *) op="" ;; esac
+	bg $R $T/push$port $BIN/tpt-sockref tcp6 bind "[$ROUTER_SIP6]:0" $op sndbuf 8388608 \
+		connect "[$SERVER_IP6]:$port" sendbulk $size print closing close
+done
+
+sleep 2
+in_r cat /proc/net/nf_conntrack >$T/ct-after-close
+in_r $BIN/tproxy-conntrack >$T/tct-after-close
+wait
+for f in client9000 client9001 client9002 client9003 server9100 server9101 server9102 server9103; do
+	echo "--- $f: $(tail -n 1 $T/$f)"
+done
+for port in 9001 9003; do
+	expect_in $T/client$port "recvbulk=$size" "the REDIRECT control on port $port lost data"
+done
+for port in 9101 9103; do
+	expect_in $T/server$port "recvbulk=$size" "the SNAT control on port $port lost data"
+done
+expect_in $T/client9000 "recvbulk=$size" "tproxy table, reader after 3 s: data lost after close"
+expect_in $T/client9002 "recvbulk=$size" "tproxy table, reader after 10 s: data lost after close"
+expect_in $T/server9100 "recvbulk=$size" "CONNECT sockref, reader after 3 s: data lost after close"
+expect_in $T/server9102 "recvbulk=$size" "CONNECT sockref, reader after 10 s: data lost after close"
+expect_in $T/server9100 "accepted peer=\[$CLIENT_IP6\]:" "the server did not see the client's address"
+expect_in $T/server9102 "accepted peer=\[$CLIENT_IP6\]:" "the server did not see the client's address"
+expect_in $T/proxy3128 "accepted peer=\[$CLIENT_IP6\]:[0-9]* .* orig=\[$SERVER_IP6\]:9000" \
+	"the tproxy table's connection or its IP6T_SO_ORIGINAL_DST"
+# Once the proxies' sockets were released, their mappings lived on under
+# conntrack's own TCP timeouts, as the controls' did: no longer pinned,
+# not cut short.  (With data unacknowledged, conntrack gives 300 s.)
+cat $T/ct-after-close $T/tct-after-close
+timeout_of() {
+	set -- $(grep "^ipv6 .*dport=$1 " $T/ct-after-close | head -n 1)
+	echo "${5:-0}"
+}
+for pair in 9000:9001 9002:9003 9100:9101 9102:9103; do
+	port=${pair%:*} control=${pair#*:}
+	grep "^ipv6 .*dport=$port " $T/ct-after-close | grep -q "\[TPROXY\]" ||
+		fail "no tproxied conntrack for port $port 2 s after the proxy's close"
+	t=$(timeout_of $port) c=$(timeout_of $control)
+	echo "port $port: $t s left; the NAT control's: $c s"
+	[ "$c" -gt 60 ] || fail "the NAT control on port $control has $c s left"
+	# either may have seen the last ACK of its data already (ESTABLISHED
+	# then gives 5 days): the shorter of the two counts
+	min=$c
+	[ "$min" -gt 300 ] && min=300
+	[ "$t" -ge $((min - 10)) ] || fail "port $port: a released mapping has $t s left, the control $c s"
+done
+expect_in $T/tct-after-close "\[$CLIENT_IP6\]" "tproxy-conntrack does not list the IPv6 connections"
+expect_not_in $T/tct-after-close "SOCKREF" "a conntrack is still owned after its socket's release"
+expect_not_in $T/tct-after-close "PINNED" "a conntrack is still pinned after its socket's release"
+in_r cat /proc/net/tproxy >$T/sr
+[ ! -s $T/sr ] || fail "sockrefs left: $(cat $T/sr)"
