@@ -539,8 +539,8 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 	return tproxy2_sockref_nat(skb, ct, sr, flags, state);
 }
 
-/* The same lookups for both families, ahead of the tproxy tables' rules */
-static const struct nf_hook_ops tproxy2_nat_ops[] = {
+/* The lookups of each family, ahead of its tproxy table's rules */
+static const struct nf_hook_ops tproxy2_nat_ops4[] = {
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV4,
@@ -559,7 +559,9 @@ static const struct nf_hook_ops tproxy2_nat_ops[] = {
 		.hooknum	= NF_INET_POST_ROUTING,
 		.priority	= NF_IP_PRI_TPROXY - 1,
 	},
-#if IS_ENABLED(CONFIG_IPV6)
+};
+
+static const struct nf_hook_ops tproxy2_nat_ops6[] = {
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV6,
@@ -578,7 +580,6 @@ static const struct nf_hook_ops tproxy2_nat_ops[] = {
 		.hooknum	= NF_INET_POST_ROUTING,
 		.priority	= NF_IP6_PRI_TPROXY - 1,
 	},
-#endif
 };
 
 static int tproxy2_register_fn(struct net *net, const struct nf_hook_ops *ops)
@@ -603,18 +604,22 @@ static void tproxy2_unregister_first(struct net *net, struct nf_hook_ops *ops,
 		tproxy2_unregister_fn(net, &ops[--n]);
 }
 
-/* The NAT lookups of @net, registered; the caller kfree()s what is
- * returned after nf_tproxy2_unregister_lookups() and an RCU grace period.
+/* The NAT lookups of @family in @net, registered; the caller kfree()s what
+ * is returned after nf_tproxy2_unregister_lookups() and an RCU grace period.
  */
-struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net)
+struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net, u8 family)
 {
+	const struct nf_hook_ops *tmpl = family == NFPROTO_IPV4 ?
+					 tproxy2_nat_ops4 : tproxy2_nat_ops6;
 	struct nf_hook_ops *ops;
 	int i, err;
 
-	ops = kmemdup(tproxy2_nat_ops, sizeof(tproxy2_nat_ops), GFP_KERNEL);
+	BUILD_BUG_ON(ARRAY_SIZE(tproxy2_nat_ops4) != TPROXY2_NAT_HOOKS ||
+		     ARRAY_SIZE(tproxy2_nat_ops6) != TPROXY2_NAT_HOOKS);
+	ops = kmemdup(tmpl, sizeof(tproxy2_nat_ops4), GFP_KERNEL);
 	if (!ops)
 		return ERR_PTR(-ENOMEM);
-	for (i = 0; i < ARRAY_SIZE(tproxy2_nat_ops); i++) {
+	for (i = 0; i < TPROXY2_NAT_HOOKS; i++) {
 		err = tproxy2_register_fn(net, &ops[i]);
 		if (err) {
 			tproxy2_unregister_first(net, ops, i);
@@ -627,5 +632,5 @@ struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net)
 
 void nf_tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops)
 {
-	tproxy2_unregister_first(net, ops, ARRAY_SIZE(tproxy2_nat_ops));
+	tproxy2_unregister_first(net, ops, TPROXY2_NAT_HOOKS);
 }

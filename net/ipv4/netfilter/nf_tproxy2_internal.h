@@ -150,8 +150,10 @@ static inline bool tproxy2_addr_any(const union nf_inet_addr *a)
 }
 
 /* An address a writer may change under the packet path (@raddr): read and
- * written word by word.  A lookup that races with a change sees the old
- * peer, the new one, or neither; never a sockref that applies to no peer.
+ * written word by word.  A lookup that races with a change may see words of
+ * the old peer and of the new, and match neither, or a peer made of both:
+ * a socket that changes its peer (CONNECT) while it sends races with itself,
+ * and the packet path never reads the fields of a sockref as one set.
  */
 static inline bool tproxy2_addr_eq_once(const union nf_inet_addr *shared,
 					const union nf_inet_addr *a)
@@ -308,6 +310,13 @@ struct tproxy2_accepted {
 	struct rcu_head			rcu;
 };
 
+/* The families of tn->ops */
+enum {
+	TPROXY2_IPV4,
+	TPROXY2_IPV6,
+	TPROXY2_FAMILIES
+};
+
 /* tn->keeper_flags: queued to run within TPROXY2_SETTLE */
 #define TPROXY2_KEEPER_SOON	0
 
@@ -317,7 +326,9 @@ struct tproxy2_accepted {
  *	lists of conntracks they own; never taken on the packet path
  * @setup: serialises the one-time setup of @tables and the NAT lookups
  * @tables: allocated with the namespace's first sockref
- * @ops: the NAT lookups, registered with @tables
+ * @ops: the NAT lookups of each family (TPROXY2_IPV4, TPROXY2_IPV6),
+ *	registered with the first sockref of the family; @tables comes with
+ *	the first of either
  * @count: number of sockrefs, so that the empty case costs one read
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
  * @accepted: the connections redirected to local sockets; lookups and
@@ -342,7 +353,7 @@ struct tproxy2_net {
 	spinlock_t			lock;	/* the writers */
 	struct mutex			setup;	/* the first sockref */
 	struct tproxy2_tables __rcu	*tables;
-	struct nf_hook_ops		*ops;
+	struct nf_hook_ops		*ops[TPROXY2_FAMILIES];
 	unsigned int			count;
 	bool				tproxied;
 	struct rhashtable		accepted;
@@ -377,7 +388,7 @@ static inline struct tproxy2_tables *tproxy2_tables_locked(struct tproxy2_net *t
 	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
 }
 
-struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net);
+struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net, u8 family);
 int nf_tproxy2_core_init(void);
 void nf_tproxy2_core_stop(void);
 void nf_tproxy2_core_fini(void);
@@ -403,7 +414,9 @@ struct llist_node *nf_tproxy2_unlink(struct tproxy2_net *tn,
 				     struct tproxy2_sockref *sr);
 
 /* nf_tproxy2_hooks.c */
-struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net);
+/* PREROUTING, LOCAL_OUT and POSTROUTING */
+#define TPROXY2_NAT_HOOKS	3
+struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net, u8 family);
 void nf_tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops);
 
 /* nf_tproxy2_conntrack.c */

@@ -23,52 +23,63 @@ struct kmem_cache *nf_tproxy2_sockref_cache __read_mostly;
 struct kmem_cache *nf_tproxy2_ct_cache __read_mostly;
 bool nf_tproxy2_stopped __read_mostly;
 
-/* The namespace's tables, set up with its first sockref, with conntrack
- * and the NAT lookups.  Once set, the tables live as long as the namespace.
+/* The namespace's tables, set up with its first sockref, and conntrack and
+ * the NAT lookups of @family, with its first sockref of that family: an
+ * IPv4 proxy does not turn on IPv6 connection tracking.  Once set, the
+ * tables and the lookups live as long as the namespace.
  */
-struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net)
+struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net, u8 family)
 {
+	int i = family == NFPROTO_IPV4 ? TPROXY2_IPV4 : TPROXY2_IPV6;
 	struct tproxy2_net *tn = tproxy2_pernet(net);
-	struct tproxy2_tables *t;
+	struct tproxy2_tables *t, *new = NULL;
 	struct nf_hook_ops *ops;
 	int err;
 
 	t = rcu_dereference_check(tn->tables, true);
-	if (likely(t))
+	/* pairs with smp_store_release() below: the lookups are in place */
+	if (likely(t && smp_load_acquire(&tn->ops[i])))
 		return t;
 
 	mutex_lock(&tn->setup);
 	t = rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->setup));
-	if (t)
+	if (t && tn->ops[i])
 		goto out;
 
-	err = -ENOMEM;
-	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
-	if (!t)
-		goto err_unlock;
-	err = nf_tproxy2_tables_init(t);
-	if (err)
-		goto err_free;
-	err = nf_ct_netns_get(net, NFPROTO_INET);
+	if (!t) {
+		err = -ENOMEM;
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			goto err_unlock;
+		err = nf_tproxy2_tables_init(new);
+		if (err)
+			goto err_free;
+	}
+	err = nf_ct_netns_get(net, family);
 	if (err)
 		goto err_destroy;
-	ops = nf_tproxy2_register_lookups(net);
+	ops = nf_tproxy2_register_lookups(net, family);
 	if (IS_ERR(ops)) {
 		err = PTR_ERR(ops);
 		goto err_netns;
 	}
-	tn->ops = ops;
-	rcu_assign_pointer(tn->tables, t);
+	/* the lookups are in place before a sockref of the family can be */
+	smp_store_release(&tn->ops[i], ops);
+	if (new) {
+		t = new;
+		rcu_assign_pointer(tn->tables, t);
+	}
 out:
 	mutex_unlock(&tn->setup);
 	return t;
 
 err_netns:
-	nf_ct_netns_put(net, NFPROTO_INET);
+	nf_ct_netns_put(net, family);
 err_destroy:
-	nf_tproxy2_tables_destroy(t);
+	if (new)
+		nf_tproxy2_tables_destroy(new);
 err_free:
-	kfree(t);
+	kfree(new);
 err_unlock:
 	mutex_unlock(&tn->setup);
 	return ERR_PTR(err);
@@ -128,15 +139,22 @@ static void tproxy2_accepted_fini(struct tproxy2_net *tn)
 static void __net_exit tproxy2_net_pre_exit(struct net *net)
 {
 	struct tproxy2_net *tn = tproxy2_pernet(net);
+	int i;
 
-	if (tn->ops)
-		nf_tproxy2_unregister_lookups(net, tn->ops);
+	for (i = 0; i < TPROXY2_FAMILIES; i++)
+		if (tn->ops[i])
+			nf_tproxy2_unregister_lookups(net, tn->ops[i]);
 }
 
 static void __net_exit tproxy2_net_exit(struct net *net)
 {
+	static const u8 family[TPROXY2_FAMILIES] = {
+		[TPROXY2_IPV4] = NFPROTO_IPV4,
+		[TPROXY2_IPV6] = NFPROTO_IPV6,
+	};
 	struct tproxy2_net *tn = tproxy2_pernet(net);
 	struct tproxy2_tables *t;
+	int i;
 
 	nf_tproxy2_proc_exit(net);
 	tproxy2_accepted_fini(tn);
@@ -156,10 +174,14 @@ static void __net_exit tproxy2_net_exit(struct net *net)
 	spin_unlock_bh(&tn->lock);
 	synchronize_rcu();
 	nf_tproxy2_tables_exit(t);
-	nf_ct_netns_put(net, NFPROTO_INET);
 	kfree(t);
-	kfree(tn->ops);
-	tn->ops = NULL;
+	for (i = 0; i < TPROXY2_FAMILIES; i++) {
+		if (!tn->ops[i])
+			continue;
+		nf_ct_netns_put(net, family[i]);
+		kfree(tn->ops[i]);
+		tn->ops[i] = NULL;
+	}
 }
 
 static struct pernet_operations tproxy2_net_ops = {

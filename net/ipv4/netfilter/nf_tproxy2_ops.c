@@ -33,6 +33,52 @@ static bool tproxy2_assignable(const struct sock *sk)
 		sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN);
 }
 
+/* Is an AF_INET6 socket bound to a v4-mapped address? */
+static bool tproxy2_bound_v4mapped(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return sk->sk_family == AF_INET6 &&
+	       ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr);
+#else
+	return false;
+#endif
+}
+
+/* Can the socket's connections be of @family?  An AF_INET6 socket talks
+ * IPv4 unless it is IPV6_V6ONLY or bound to a native IPv6 address (which
+ * makes it one), IPv6 unless it is bound to a v4-mapped address.
+ */
+static bool tproxy2_sock_talks(const struct sock *sk, u8 family)
+{
+	if (sk->sk_family == AF_INET)
+		return family == NFPROTO_IPV4;
+	if (family == NFPROTO_IPV6)
+		return !tproxy2_bound_v4mapped(sk);
+#if IS_ENABLED(CONFIG_IPV6)
+	return !ipv6_only_sock(sk) &&
+	       (ipv6_addr_any(&sk->sk_v6_rcv_saddr) || tproxy2_bound_v4mapped(sk));
+#else
+	return false;
+#endif
+}
+
+/* The family of a new sockref (NFPROTO_UNSPEC: a mark-only one, of the
+ * socket's bound address), or an error: caller holds the socket's lock.
+ */
+static int tproxy2_assign_family(const struct sock *sk, u8 family)
+{
+	if (!tproxy2_assignable(sk))
+		return -EINVAL;
+	if (family == NFPROTO_UNSPEC)
+		family = tproxy2_bound_v4mapped(sk) ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	if (!tproxy2_sock_talks(sk, family))
+		return -EAFNOSUPPORT;
+	return family;
+}
+
+/* @family is @faddr's, or NFPROTO_UNSPEC for the zero address given to
+ * IPV6_TPROXY: the family of the socket's bound address then.
+ */
 int nf_tproxy2_assign(struct sock *sk, u8 family,
 		      const union nf_inet_addr *faddr, __be16 fport)
 {
@@ -40,18 +86,18 @@ int nf_tproxy2_assign(struct sock *sk, u8 family,
 	struct inet_sock *inet = inet_sk(sk);
 	struct tproxy2_sockref *sr;
 	struct tproxy2_tables *t;
-	int err = 0;
+	int err = 0, fam;
 
 	/* A socket that cannot have a sockref does not set up the
 	 * namespace's tables and NAT lookups; checked again below, locked.
 	 */
 	lock_sock(sk);
-	err = tproxy2_assignable(sk) ? 0 : -EINVAL;
+	fam = tproxy2_assign_family(sk, family);
 	release_sock(sk);
-	if (err)
-		return err;
+	if (fam < 0)
+		return fam;
 
-	t = nf_tproxy2_setup_tables(sock_net(sk));
+	t = nf_tproxy2_setup_tables(sock_net(sk), fam);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 
@@ -60,17 +106,20 @@ int nf_tproxy2_assign(struct sock *sk, u8 family,
 		return -ENOMEM;
 
 	lock_sock(sk);
-	if (!tproxy2_assignable(sk)) {
-		err = -EINVAL;
+	/* a bind() in between may have changed the socket's family */
+	err = tproxy2_assign_family(sk, family);
+	if (err >= 0 && err != fam)
+		err = -EAFNOSUPPORT;
+	if (err < 0)
 		goto out;
-	}
+	err = 0;
 
 	init_llist_head(&sr->cts);
 	sr->sk = sk;
 	sr->proto = sk->sk_protocol;
-	sr->family = family;
+	sr->family = fam;
 	/* an AF_INET6 socket that talks IPv4 has its IPv4 address here, or 0 */
-	if (family == NFPROTO_IPV4)
+	if (fam == NFPROTO_IPV4)
 		sr->laddr.ip = inet->inet_rcv_saddr;
 #if IS_ENABLED(CONFIG_IPV6)
 	else
@@ -84,7 +133,7 @@ int nf_tproxy2_assign(struct sock *sk, u8 family,
 	if (nf_tproxy2_find_by_sk(t, sk)) {
 		err = -EEXIST;
 	} else if (sr->fport && !sk->sk_reuse &&
-		   nf_tproxy2_port_in_use(t, family, sr->proto, &sr->faddr,
+		   nf_tproxy2_port_in_use(t, fam, sr->proto, &sr->faddr,
 					  sr->fport)) {
 		err = -EADDRINUSE;
 	} else {
@@ -256,6 +305,8 @@ int nf_tproxy2_query(struct sock *sk, u8 *family, union nf_inet_addr *addr,
 	const struct inet_sock *inet = inet_sk(sk);
 	struct tproxy2_sockref *sr;
 
+	/* the socket's own address, of a mark-only one, does not change */
+	lock_sock(sk);
 	spin_lock_bh(&tn->lock);
 	sr = nf_tproxy2_find_locked(tn, sk);
 	if (sr) {
@@ -280,6 +331,7 @@ int nf_tproxy2_query(struct sock *sk, u8 *family, union nf_inet_addr *addr,
 			*flags |= ITP_APPLIED;
 	}
 	spin_unlock_bh(&tn->lock);
+	release_sock(sk);
 	return sr ? 0 : -ENOENT;
 }
 

@@ -37,11 +37,11 @@
  *    without IPV6_V6ONLY, bound to :: or a v4-mapped address; an IPv6 one
  *    needs an AF_INET6 socket that is not bound to a v4-mapped address.
  *    ASSIGN fails with EAFNOSUPPORT otherwise;
- *  - CONNECT's peer must be of the sockref's family, or zero (any peer);
- *    else EAFNOSUPPORT;
+ *  - CONNECT's peer must be of the sockref's family, or zero (any peer,
+ *    through either option); else EAFNOSUPPORT;
  *  - QUERY through IPV6_TPROXY gives an IPv4 sockref's address v4-mapped;
- *    through IP_TPROXY, an IPv6 sockref's address cannot be given:
- *    EAFNOSUPPORT.  The other operations work through either option.
+ *    QUERY through IP_TPROXY of an IPv6 sockref fails with EAFNOSUPPORT.
+ *    The other operations work through either option.
  *
  * IP_RECVORIGADDRS and IPV6_RECVORIGADDRS take an int (or, like the other
  * IP_RECV* options, a single byte): non-zero turns the messages on.  Both
@@ -109,31 +109,6 @@ static bool tproxy2_udp_sock(const struct sock *sk)
 {
 	return tproxy2_inet_sock(sk) && sk->sk_type == SOCK_DGRAM &&
 	       sk->sk_protocol == IPPROTO_UDP;
-}
-
-/* Is the socket's bound address v4-mapped?  Only for AF_INET6 sockets. */
-static bool tproxy2_bound_v4mapped(const struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	return ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr);
-#else
-	return false;
-#endif
-}
-
-/* Can the socket's connections be of @family? */
-static bool tproxy2_sock_talks(const struct sock *sk, u8 family)
-{
-	if (sk->sk_family == AF_INET)
-		return family == NFPROTO_IPV4;
-	if (family == NFPROTO_IPV6)
-		return !tproxy2_bound_v4mapped(sk);
-#if IS_ENABLED(CONFIG_IPV6)
-	return !ipv6_only_sock(sk) &&
-	       (ipv6_addr_any(&sk->sk_v6_rcv_saddr) || tproxy2_bound_v4mapped(sk));
-#else
-	return false;
-#endif
 }
 
 static int tproxy2_set_recvorigaddrs(struct sock *sk, sockptr_t arg,
@@ -207,8 +182,6 @@ static int tproxy2_set(struct sock *sk, const struct tproxy2_req *req)
 
 	switch (req->op) {
 	case TPROXY_ASSIGN:
-		if (!tproxy2_sock_talks(sk, req->family))
-			return -EAFNOSUPPORT;
 		return nf_tproxy2_assign(sk, req->family, &req->addr, req->port);
 	case TPROXY_UNASSIGN:
 		return nf_tproxy2_unassign(sk);
@@ -338,12 +311,9 @@ static int tproxy2_setsockopt6(struct sock *sk, int optval, sockptr_t arg,
 	} else {
 		req.family = NFPROTO_IPV6;
 		req.addr.in6 = *a;
-		/* the mark-only sockref of a socket bound to a v4-mapped
-		 * address is an IPv4 one
-		 */
-		if (itp.op == TPROXY_ASSIGN && ipv6_addr_any(a) &&
-		    sk->sk_family == AF_INET6 && tproxy2_bound_v4mapped(sk))
-			req.family = NFPROTO_IPV4;
+		/* a mark-only sockref: of the socket's bound address */
+		if (ipv6_addr_any(a))
+			req.family = NFPROTO_UNSPEC;
 	}
 	return tproxy2_set(sk, &req);
 }
@@ -435,16 +405,19 @@ static int __init tproxy2_init(void)
 	if (err)
 		return err;
 
-	err = nf_register_sockopt(&tproxy2_sockopts);
-	if (err)
-		goto err_core;
+	/* IPv6 first: IP_TPROXY works on AF_INET6 sockets too, and their
+	 * release callback is the PF_INET6 owner's
+	 */
 	err = tproxy2_register_sockopt6();
 	if (err)
-		goto err_sockopt;
+		goto err_core;
+	err = nf_register_sockopt(&tproxy2_sockopts);
+	if (err)
+		goto err_sockopt6;
 	return 0;
 
-err_sockopt:
-	nf_unregister_sockopt(&tproxy2_sockopts);
+err_sockopt6:
+	tproxy2_unregister_sockopt6();
 err_core:
 	nf_tproxy2_core_fini();
 	return err;
