@@ -1,6 +1,7 @@
 #!/bin/sh
-# IP_TPROXY fuzzing (30 s here; make fuzz DURATION=... for long runs): only
-# documented errnos, every sockref gone at the end; the kernel log is
+# IP_TPROXY and IPV6_TPROXY fuzzing, on AF_INET and AF_INET6 (dual-stack and
+# IPV6_V6ONLY) sockets (30 s here; make fuzz DURATION=... for long runs):
+# only documented errnos, every sockref gone at the end; the kernel log is
 # checked after the boot.
 . ../lib.sh
 $BIN/tpt-fuzz "${TPT_FUZZ_SECONDS:-30}" 3 >$T/out 2>&1
