@@ -496,11 +496,12 @@ static void check_errno(int ret, int err, const char *what)
 }
 
 /* The option's argument checks at one level (SOL_IP, SOL_IPV6) on a UDP
- * socket fd of family's, with a TCP socket of the same family
+ * socket fd of family's, with a TCP and a UDP-Lite socket of the family
  */
 static void option_checks(int fd, int family, int level, int opt)
 {
 	int one = 1, val = -1, tcp = socket(family, SOCK_STREAM, 0);
+	int lite = socket(family, SOCK_DGRAM, IPPROTO_UDPLITE);
 	unsigned char byte = 1;
 	socklen_t l = sizeof(val);
 	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -512,6 +513,8 @@ static void option_checks(int fd, int family, int level, int opt)
 	check_errno(setsockopt(tcp, level, opt, &one, sizeof(one)), EOPNOTSUPP, "a TCP socket");
 	l = sizeof(val);
 	check_errno(getsockopt(tcp, level, opt, &val, &l), EOPNOTSUPP, "get on a TCP socket");
+	check_errno(setsockopt(lite, level, opt, &one, sizeof(one)), EOPNOTSUPP,
+		    "a UDP-Lite socket");
 	l = 0;
 	check_errno(getsockopt(fd, level, opt, &val, &l), EINVAL, "get with optlen 0");
 	l = sizeof(val);
@@ -524,11 +527,11 @@ static void option_checks(int fd, int family, int level, int opt)
 	      "read back as one byte");
 	munmap(bad, 4096);
 	close(tcp);
+	close(lite);
 }
 
-/* sendmsg() with an (level, type) message of len bytes gives EINVAL */
-static void check_send_only(int snd, const union tpt_sa *to, int level, int type,
-			    size_t len, const char *what)
+/* sendmsg() of "x" to with a zeroed (level, type) message of len bytes */
+static ssize_t send_with(int snd, const union tpt_sa *to, int level, int type, size_t len)
 {
 	char cbuf[CMSG_SPACE(sizeof(struct in6_origaddrs))] = {};
 	struct iovec iov = { "x", 1 };
@@ -540,7 +543,7 @@ static void check_send_only(int snd, const union tpt_sa *to, int level, int type
 	cm->cmsg_level = level;
 	cm->cmsg_type = type;
 	cm->cmsg_len = CMSG_LEN(len);
-	check_errno(sendmsg(snd, &msg, 0), EINVAL, what);
+	return sendmsg(snd, &msg, 0);
 }
 
 /* a small control buffer: truncated, not an error */
@@ -582,8 +585,11 @@ static int errnos(void)
 
 	check_ctrunc(fd, snd, &me);
 	/* IP_ORIGADDRS is a receive-only message */
-	check_send_only(snd, &me, SOL_IP, IP_ORIGADDRS, sizeof(struct in_origaddrs),
-			"sendmsg with IP_ORIGADDRS");
+	check_errno(send_with(snd, &me, SOL_IP, IP_ORIGADDRS, sizeof(struct in_origaddrs)),
+		    EINVAL, "sendmsg with IP_ORIGADDRS");
+	check(send_with(snd, &me, SOL_IPV6, IPV6_ORIGADDRS, sizeof(struct in6_origaddrs)) == 1 &&
+	      recv_orig(fd, buf, sizeof(buf), 0, &from, &o, &mflags) == 1,
+	      "sendmsg with IPV6_ORIGADDRS: ignored");
 
 	val = 0;
 	check(setsockopt(fd, SOL_IP, IP_RECVORIGADDRS, &val, sizeof(val)) == 0, "off again");
@@ -637,8 +643,12 @@ static int errnos6(void)
 
 	check_ctrunc(fd, snd, &me);
 	/* IPV6_ORIGADDRS is a receive-only message */
-	check_send_only(snd, &me, SOL_IPV6, IPV6_ORIGADDRS, sizeof(struct in6_origaddrs),
-			"sendmsg with IPV6_ORIGADDRS");
+	check_errno(send_with(snd, &me, SOL_IPV6, IPV6_ORIGADDRS, sizeof(struct in6_origaddrs)),
+		    EINVAL, "sendmsg with IPV6_ORIGADDRS");
+	/* the other family's message is ignored, as any option of another level */
+	check(send_with(snd, &me, SOL_IP, IP_ORIGADDRS, sizeof(struct in_origaddrs)) == 1 &&
+	      recv_orig(fd, buf, sizeof(buf), 0, &from, &o, &mflags) == 1,
+	      "an IPv6 datagram's sendmsg with IP_ORIGADDRS: ignored");
 
 	/* IP_RECVORIGADDRS on an AF_INET6 socket is the same flag */
 	val = 0;
@@ -683,6 +693,16 @@ static int errnos6(void)
 	      o.level == SOL_IPV6 && itp_sockaddr_equal(&o.src.ss, &src.ss) &&
 	      itp_sockaddr_equal(&o.dst.ss, &me.ss),
 	      "dual-stack: an IPv6 datagram gets IPV6_ORIGADDRS");
+	/* an IPv4 datagram sent from a dual-stack socket: IP_ORIGADDRS is
+	 * refused, IPV6_ORIGADDRS ignored
+	 */
+	itp_sockaddr_map(&me4.ss);
+	check_errno(send_with(ds, &me4, SOL_IP, IP_ORIGADDRS, sizeof(struct in_origaddrs)),
+		    EINVAL, "a dual-stack socket's IPv4 sendmsg with IP_ORIGADDRS");
+	check(send_with(ds, &me4, SOL_IPV6, IPV6_ORIGADDRS, sizeof(struct in6_origaddrs)) == 1 &&
+	      recv_orig(ds, buf, sizeof(buf), 0, &from, &o, &mflags) == 1 && o.level == SOL_IP,
+	      "a dual-stack socket's IPv4 sendmsg with IPV6_ORIGADDRS: ignored");
+	itp_sockaddr_unmap(&me4.ss);
 	/* datagrams left queued when the socket closes */
 	sendto(snd4, "unread", 6, 0, &me4.sa, sizeof(me4.sin));
 	sendto(snd, "unread", 6, 0, &me.sa, sizeof(me.sin6));
