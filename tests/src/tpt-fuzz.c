@@ -121,22 +121,6 @@ static unsigned int random_flags(unsigned int *seed)
 	return flags;
 }
 
-static void fill6(unsigned int *seed, struct in6_tproxy *itp)
-{
-	itp->op = rnd(seed, 10) ? rnd(seed, 8) : (unsigned int)rand_r(seed);
-	switch (rnd(seed, 3)) {
-	case 0:
-		itp->v.flags = random_flags(seed);
-		break;
-	case 1:
-		inet_pton(AF_INET6, addrs6[rnd(seed, NADDRS6)], &itp->v.addr.faddr);
-		itp->v.addr.fport = rnd(seed, 2) ? 0 : htons(1000 + rnd(seed, 8));
-		break;
-	default:
-		itp->v.version = rnd(seed, 2) ? 0x02000000 : rand_r(seed);
-	}
-}
-
 /* A random local address of either family for fd, of fd's family (an
  * AF_INET6 one may be v4-mapped); its length
  */
@@ -168,12 +152,15 @@ static int new_socket(unsigned int *seed, int family, int type)
 	return fd;
 }
 
-static void fill(unsigned int *seed, struct in_tproxy *itp)
+/* A random struct in_tproxy or, v6, struct in6_tproxy in buf */
+static void fill(unsigned int *seed, int v6, void *buf)
 {
 	static const char *addrs[] = {
 		"0.0.0.0", "127.0.0.1", "127.0.0.2", "192.0.2.1", "192.0.2.2",
 		"255.255.255.255", "224.0.0.1",
 	};
+	struct in6_tproxy *itp6 = buf;
+	struct in_tproxy *itp = buf;	/* op, version and flags: the same places */
 
 	itp->op = rnd(seed, 10) ? rnd(seed, 8) : (unsigned int)rand_r(seed);
 	switch (rnd(seed, 3)) {
@@ -181,8 +168,13 @@ static void fill(unsigned int *seed, struct in_tproxy *itp)
 		itp->v.flags = random_flags(seed);
 		break;
 	case 1:
-		inet_pton(AF_INET, addrs[rnd(seed, 7)], &itp->v.addr.faddr);
-		itp->v.addr.fport = rnd(seed, 2) ? 0 : htons(1000 + rnd(seed, 8));
+		if (v6) {
+			inet_pton(AF_INET6, addrs6[rnd(seed, NADDRS6)], &itp6->v.addr.faddr);
+			itp6->v.addr.fport = rnd(seed, 2) ? 0 : htons(1000 + rnd(seed, 8));
+		} else {
+			inet_pton(AF_INET, addrs[rnd(seed, 7)], &itp->v.addr.faddr);
+			itp->v.addr.fport = rnd(seed, 2) ? 0 : htons(1000 + rnd(seed, 8));
+		}
 		break;
 	default:
 		itp->v.version = rnd(seed, 2) ? 0x02000000 : rand_r(seed);
@@ -272,10 +264,7 @@ static void step(unsigned int *seed)
 	}
 
 	memset(buf, 0, sizeof(buf));
-	if (v6)
-		fill6(seed, itp6);
-	else
-		fill(seed, itp);
+	fill(seed, v6, buf);
 	size = v6 ? sizeof(*itp6) : sizeof(*itp);
 	len = rnd(seed, 4) ? size : (int)rnd(seed, 40);
 	level = v6 ? SOL_IPV6 : SOL_IP;
