@@ -6,6 +6,9 @@
  * Prints how many cycles failed, and the first failure; exit 1 if any did.
  *
  * usage: tpt-reuse N BIND_ADDR FOREIGN_ADDR:PORT SERVER_ADDR:PORT
+ * Addresses a.b.c.d:port or [v6]:port: the socket is of the server's
+ * family, the sockref goes through the option of the foreign address's
+ * (IPV6_TPROXY for [v6] and [::ffff:a.b.c.d]).
  */
 #include "tpt.h"
 
@@ -17,8 +20,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static int cycle(int i, const struct sockaddr_in *bindaddr,
-		 const struct sockaddr_in *foreign, const struct sockaddr_in *server,
+static int cycle(int i, const union tpt_sa *bindaddr,
+		 const union tpt_sa *foreign, const union tpt_sa *server,
 		 char *why, size_t whylen)
 {
 	struct timeval tv = { .tv_sec = 5 };
@@ -26,18 +29,18 @@ static int cycle(int i, const struct sockaddr_in *bindaddr,
 	int fd, err, one = 1;
 	ssize_t n;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(server->sa.sa_family, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(fd, (const struct sockaddr *)bindaddr, sizeof(*bindaddr)) < 0) {
+	if (bind(fd, &bindaddr->sa, tpt_salen(bindaddr)) < 0) {
 		snprintf(why, whylen, "bind: %m");
 		goto fail;
 	}
-	if (itp_assign(fd, foreign->sin_addr, foreign->sin_port) < 0) {
+	if (tpt_tproxy_assign(fd, foreign) < 0) {
 		snprintf(why, whylen, "ASSIGN: %m");
 		goto fail;
 	}
-	if (itp_set_flags(fd, ITP_CONNECT | ITP_ONCE) < 0) {
+	if (tpt_tproxy_set_word(fd, tpt_sock_level(fd), TPROXY_FLAGS, ITP_CONNECT | ITP_ONCE) < 0) {
 		snprintf(why, whylen, "FLAGS: %m");
 		goto fail;
 	}
@@ -66,7 +69,7 @@ fail:
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in bindaddr, foreign, server;
+	union tpt_sa bindaddr, foreign, server;
 	char why[600] = "", first[640] = "";
 	int n, i, failed = 0;
 
@@ -75,9 +78,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	n = atoi(argv[1]);
-	tpt_parse_addr(argv[2], &bindaddr, 0);
-	tpt_parse_addr(argv[3], &foreign, -1);
-	tpt_parse_addr(argv[4], &server, -1);
+	tpt_parse(argv[2], &bindaddr, 0);
+	tpt_parse(argv[3], &foreign, -1);
+	tpt_parse(argv[4], &server, -1);
 	for (i = 0; i < n; i++) {
 		if (cycle(i, &bindaddr, &foreign, &server, why, sizeof(why))) {
 			if (!failed++)

@@ -1,0 +1,16 @@
+#!/bin/sh
+# The IPv6 twin of 22-reuse-foreign-port: HAProxy's "usesrc client" with the
+# client's own port over IPv6: 1000 connect/close cycles from one proxy,
+# always from the same foreign [ip]:port (IPV6_TPROXY), all succeed.
+. ../lib.sh
+setup_topology
+# the proxy closes first, as HAProxy does once the answer is relayed
+bg $S $T/srv $BIN/tpt-server -w "[$SERVER_IP6]:80"
+wait_listen $S 80
+n=${TPT_REUSE_CYCLES:-1000}
+in_r $BIN/tpt-reuse $n "[$ROUTER_SIP6]:0" "[$CLIENT_IP6]:40000" "[$SERVER_IP6]:80" >$T/out 2>&1
+rc=$?
+cat $T/out
+[ $rc = 0 ] || fail "$(cat $T/out)"
+[ "$(grep -c "peer=\[$CLIENT_IP6\]:40000 " $T/srv)" = "$n" ] ||
+	fail "the server did not see [$CLIENT_IP6]:40000 $n times"
