@@ -2,15 +2,17 @@
 /*
  * Soak: many concurrent TCP connections with checked data both ways.
  *
- * tpt-soak server ADDR:PORT EXPECT_PEER_IP
- *	echoes every connection; counts connections whose peer is not
- *	EXPECT_PEER_IP and prints "server: N connections, M from elsewhere"
- *	on SIGTERM.
+ * tpt-soak server ADDR:PORT EXPECT_PEER_IP[,EXPECT_PEER_IP...]
+ *	echoes every connection; counts connections whose peer is none of
+ *	the EXPECT_PEER_IPs and prints "server: N connections, M from
+ *	elsewhere, K over IPv4, L over IPv6" on SIGTERM.  ADDR [::] takes both
+ *	families (an IPv4 peer, ::ffff:a.b.c.d, counts as a.b.c.d).
  * tpt-soak client ADDR:PORT CONNECTIONS BYTES [SECONDS]
  *	opens all connections at once, sends BYTES of data derived from the
  *	connection's number on each, checks that exactly those bytes come
  *	back within SECONDS (default 120); prints "client: N ok, M failed" and
  *	exits 1 if any failed.
+ * Addresses are a.b.c.d:port or [v6]:port.
  */
 #include "tpt.h"
 
@@ -45,20 +47,32 @@ static void nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+/* Is peer's address (v4-mapped counts as IPv4) one of the n in want? */
+static int expected_peer(union tpt_sa *peer, const union tpt_sa *want, int n)
+{
+	tpt_unmap(peer);
+	itp_sockaddr_set_port(&peer->ss, 0);
+	for (int i = 0; i < n; i++)
+		if (itp_sockaddr_equal(&peer->ss, &want[i].ss))
+			return 1;
+	return 0;
+}
+
 static int server(const char *addr, const char *expect)
 {
-	struct sockaddr_in sin, peer;
-	struct in_addr want;
+	union tpt_sa sin, peer, want[8];
 	struct epoll_event ev, evs[256];
-	unsigned long conns = 0, elsewhere = 0;
-	int lfd, ep, one = 1;
-	char buf[16384];
+	unsigned long conns = 0, elsewhere = 0, over4 = 0, over6 = 0;
+	int lfd, ep, one = 1, nwant = 0;
+	char buf[16384], list[256], *tok, *save;
 
-	tpt_parse_addr(addr, &sin, -1);
-	inet_pton(AF_INET, expect, &want);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	tpt_parse(addr, &sin, -1);
+	snprintf(list, sizeof(list), "%s", expect);
+	for (tok = strtok_r(list, ",", &save); tok && nwant < 8; tok = strtok_r(NULL, ",", &save))
+		tpt_parse(tok, &want[nwant++], 0);
+	lfd = socket(sin.sa.sa_family, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 65535))
+	if (bind(lfd, &sin.sa, tpt_salen(&sin)) || listen(lfd, 65535))
 		tpt_die("server %s", addr);
 	nonblock(lfd);
 	ep = epoll_create1(0);
@@ -77,10 +91,14 @@ static int server(const char *addr, const char *expect)
 				socklen_t pl = sizeof(peer);
 				int c;
 
-				while ((c = accept(lfd, (struct sockaddr *)&peer, &pl)) >= 0) {
+				while ((c = accept(lfd, &peer.sa, &pl)) >= 0) {
 					conns++;
-					if (peer.sin_addr.s_addr != want.s_addr)
+					if (!expected_peer(&peer, want, nwant))
 						elsewhere++;
+					if (peer.sa.sa_family == AF_INET6)
+						over6++;
+					else
+						over4++;
 					nonblock(c);
 					ev.events = EPOLLIN;
 					ev.data.fd = c;
@@ -102,7 +120,8 @@ static int server(const char *addr, const char *expect)
 			}
 		}
 	}
-	printf("server: %lu connections, %lu from elsewhere\n", conns, elsewhere);
+	printf("server: %lu connections, %lu from elsewhere, %lu over IPv4, %lu over IPv6\n",
+	       conns, elsewhere, over4, over6);
 	return elsewhere ? 1 : 0;
 }
 
@@ -114,7 +133,7 @@ struct cconn {
 
 static int client(const char *addr, int n, size_t bytes, int seconds)
 {
-	struct sockaddr_in dst;
+	union tpt_sa dst;
 	struct epoll_event ev, evs[256];
 	struct cconn *cs = calloc(n, sizeof(*cs));
 	int ep = epoll_create1(0), left = n, ok = 0, failed = 0;
@@ -122,13 +141,13 @@ static int client(const char *addr, int n, size_t bytes, int seconds)
 	struct rlimit rl = { n + 64, n + 64 };
 
 	setrlimit(RLIMIT_NOFILE, &rl);
-	tpt_parse_addr(addr, &dst, -1);
+	tpt_parse(addr, &dst, -1);
 	for (int i = 0; i < n; i++) {
-		cs[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		cs[i].fd = socket(dst.sa.sa_family, SOCK_STREAM, 0);
 		if (cs[i].fd < 0)
 			tpt_die("socket %d", i);
 		nonblock(cs[i].fd);
-		connect(cs[i].fd, (struct sockaddr *)&dst, sizeof(dst));
+		connect(cs[i].fd, &dst.sa, tpt_salen(&dst));
 		ev.events = EPOLLIN | EPOLLOUT;
 		ev.data.u32 = i;
 		epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
