@@ -68,7 +68,8 @@
  *   sleep MS             sleep (months of it, in time-travel mode)
  *   many N A:P F         N UDP sockets on 127.0.0.1, .2, ..., each with a
  *                        sockref ASSIGN(A:P) + FLAGS(F); prints "many=N"
- *                        (A IPv6: AF_INET6 sockets on [::1], port 0 each)
+ *                        (A IPv6: AF_INET6 sockets on 2001:db8:ee::1, ::2,
+ *                        ..., bound with IPV6_FREEBIND)
  *   churn N              N times: the oldest of them closes, a new one comes
  *   closemany            close them all, oldest first
  *   waitfile PATH        wait until PATH exists
@@ -352,19 +353,23 @@ static struct {
 	unsigned int flags;
 } many;
 
-/* A UDP socket on 127.0.0.1 + many.next (or [::1], a port of its own), with
- * the sockref of "many"
+/* A UDP socket on 127.0.0.1 + many.next (or 2001:db8:ee:: + 1 + many.next),
+ * with the sockref of "many"
  */
 static int many_one(void)
 {
 	union tpt_sa l;
-	int family = many.addr.sa.sa_family, s = socket(family, SOCK_DGRAM, 0);
+	int family = many.addr.sa.sa_family, s = socket(family, SOCK_DGRAM, 0), one = 1;
 
 	tpt_any(&l, family);
-	if (family == AF_INET6)
-		l.sin6.sin6_addr = in6addr_loopback;
-	else
+	if (family == AF_INET6) {
+		inet_pton(AF_INET6, "2001:db8:ee::", &l.sin6.sin6_addr);
+		l.sin6.sin6_addr.s6_addr32[3] = htonl(1 + many.next++);
+		if (setsockopt(s, SOL_IPV6, IPV6_FREEBIND, &one, sizeof(one)))
+			tpt_die("many: IPV6_FREEBIND");
+	} else {
 		l.sin.sin_addr.s_addr = htonl(0x7f000001 + many.next++);
+	}
 	if (s < 0 || bind(s, &l.sa, tpt_salen(&l)))
 		tpt_die("many: socket");
 	if (tpt_tproxy_assign(s, &many.addr))
