@@ -100,7 +100,9 @@ struct family {
 	int af;
 	const char *name;
 	bool on;		/* listen in this family */
-	bool asked;		/* by --listen: its absence is an error */
+	bool asked;		/* by --listen or --udp-foreign (IPv4 also by
+				 * default): if it cannot be relayed, exit
+				 */
 	struct sockaddr_storage laddr;	/* --listen, port --port */
 	struct sockaddr_storage baddr;	/* --bind */
 	struct end lend, uend;
