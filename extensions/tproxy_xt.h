@@ -2,8 +2,10 @@
 /*
  * What libipt_TPROXY.c and libip6t_TPROXY.c share: each registers TPROXY
  * 2.0's revision 2 (the tproxy table) and mainline's revision 1 (the
- * mangle table) of its family, and a rule takes the layout of one or the
- * other once its options are parsed.
+ * mangle table) of its family, with the same options, and a rule takes the
+ * layout of one or the other once its options are parsed: --tproxy-mark
+ * makes it mainline's.  All of mainline's revision is here; each file has
+ * the layout of its own revision 2.
  */
 #ifndef TPROXY_XT_H
 #define TPROXY_XT_H
@@ -11,13 +13,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+/* libc's netinet/in.h before the kernel's linux/in.h */
 #include <arpa/inet.h>
 /* for afinfo, as the extensions shipped with iptables have it */
 #ifndef XTABLES_INTERNAL
 #define XTABLES_INTERNAL
 #endif
 #include <xtables.h>
+#include <linux/netfilter/xt_TPROXY.h>
 
 /* mainline's revision, xt_TPROXY's struct xt_tproxy_target_info_v1 */
 #define TPROXY_V1_REVISION	1
@@ -28,13 +33,40 @@ enum {
 	O_MARK,
 };
 
-/* The options of both revisions: --tproxy-mark makes a rule mainline's. */
+/* What the options said, until the final check fills in the layout. */
+struct tproxy_udata {
+	uint16_t port;		/* network order */
+	union nf_inet_addr addr;
+	uint32_t mark, mask;
+	bool mainline;		/* --tproxy-mark seen */
+};
+
+/* The options of both revisions. */
 #define TPROXY_TG_OPTS { \
 	{.name = "on-port", .id = O_ON_PORT, .type = XTTYPE_STRING, \
 	 .flags = XTOPT_MAND}, \
 	{.name = "on-ip", .id = O_ON_IP, .type = XTTYPE_HOST}, \
 	{.name = "tproxy-mark", .id = O_MARK, .type = XTTYPE_MARKMASK32}, \
 	XTOPT_TABLEEND, \
+}
+
+/* A registration of revision @rev, @info bytes of rule data, of @fam; the
+ * functions are PFX_tg_help, PFX_tg_print and so on.
+ */
+#define TPROXY_TG_REG(rev, fam, info, pfx) { \
+	.name		= "TPROXY", \
+	.revision	= (rev), \
+	.family		= (fam), \
+	.version	= XTABLES_VERSION, \
+	.size		= XT_ALIGN(info), \
+	.userspacesize	= XT_ALIGN(info), \
+	.udata_size	= sizeof(struct tproxy_udata), \
+	.help		= pfx##_tg_help, \
+	.print		= pfx##_tg_print, \
+	.save		= pfx##_tg_save, \
+	.x6_parse	= pfx##_tg_parse, \
+	.x6_fcheck	= pfx##_tg_check, \
+	.x6_options	= pfx##_tg_opts, \
 }
 
 static inline struct xt_entry_target *tproxy_entry(const void *data)
@@ -77,22 +109,89 @@ static inline uint16_t tproxy_parse_port(const char *arg)
 	return htons(service);
 }
 
-/* --on-ip ARG, before libxtables parses it as a host of @family: an
- * address of the other family gets a message that says so (libxtables'
- * own would be getaddrinfo's).
+/* --on-ip ARG, before libxtables parses it as a host of the rule's
+ * family: an address of the other family gets a message that says so
+ * (libxtables' own would be getaddrinfo's).
  */
-static inline void tproxy_check_family(const char *arg, int family)
+static inline void tproxy_check_family(const char *arg)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (family == NFPROTO_IPV6 && inet_pton(AF_INET, arg, buf) == 1)
+	if (afinfo->family == NFPROTO_IPV6 && inet_pton(AF_INET, arg, buf) == 1)
 		xtables_error(PARAMETER_PROBLEM,
 			      "TPROXY: --on-ip %s is an IPv4 address: ip6tables redirects IPv6 connections (iptables redirects IPv4 ones)",
 			      arg);
-	if (family == NFPROTO_IPV4 && inet_pton(AF_INET6, arg, buf) == 1)
+	if (afinfo->family == NFPROTO_IPV4 && inet_pton(AF_INET6, arg, buf) == 1)
 		xtables_error(PARAMETER_PROBLEM,
 			      "TPROXY: --on-ip %s is an IPv6 address: iptables redirects IPv4 connections (ip6tables redirects IPv6 ones)",
 			      arg);
+}
+
+/* One option of a rule; then the rule has the layout of TPROXY 2.0's
+ * revision @rev2 (@rev2_info bytes) unless it is mainline's: a mark, or a
+ * kernel without TPROXY 2.0 (!@has_v2).
+ */
+static inline void tproxy_parse(struct xt_option_call *cb, bool has_v2,
+				uint8_t rev2, size_t rev2_info)
+{
+	struct tproxy_udata *u = cb->udata;
+	bool v1;
+
+	if (cb->entry->id == O_ON_IP)
+		tproxy_check_family(cb->arg);
+	xtables_option_parse(cb);
+	switch (cb->entry->id) {
+	case O_ON_PORT:
+		u->port = tproxy_parse_port(cb->arg);
+		break;
+	case O_ON_IP:
+		u->addr = cb->val.haddr;
+		break;
+	case O_MARK:
+		u->mark = cb->val.mark;
+		u->mask = cb->val.mask;
+		u->mainline = true;
+		break;
+	}
+	v1 = u->mainline || !has_v2;
+	tproxy_set_revision(cb->target, v1 ? TPROXY_V1_REVISION : rev2,
+			    v1 ? sizeof(struct xt_tproxy_target_info_v1) : rev2_info);
+}
+
+static inline const char *tproxy_addr(const union nf_inet_addr *a)
+{
+	return afinfo->family == NFPROTO_IPV6 ? xtables_ip6addr_to_numeric(&a->in6) :
+						xtables_ipaddr_to_numeric(&a->in);
+}
+
+/* Mainline's revision: its rule data, and how the system's libxt_TPROXY.so
+ * prints and saves it.
+ */
+static inline void tproxy_v1_check(void *data, const struct tproxy_udata *u)
+{
+	struct xt_tproxy_target_info_v1 *info = data;
+
+	info->lport = u->port;
+	info->laddr = u->addr;
+	info->mark_value = u->mark;
+	info->mark_mask = u->mask;
+}
+
+static inline void tproxy_v1_print(const struct xt_entry_target *t)
+{
+	const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
+
+	printf(" TPROXY redirect %s:%u mark 0x%x/0x%x", tproxy_addr(&info->laddr),
+	       ntohs(info->lport), info->mark_value, info->mark_mask);
+}
+
+static inline void tproxy_v1_save(const struct xt_entry_target *t)
+{
+	const struct xt_tproxy_target_info_v1 *info = (const void *)t->data;
+
+	printf(" --on-port %u --on-ip %s --tproxy-mark 0x%x/0x%x",
+	       ntohs(info->lport), tproxy_addr(&info->laddr),
+	       info->mark_value, info->mark_mask);
 }
 
 /* Register @v2 (TPROXY 2.0) and @v1 (mainline's) of one family, or @v1
