@@ -30,6 +30,7 @@
 #include <linux/netfilter_ipv6.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <linux/slab.h>
+#include <linux/siphash.h>
 #include <net/ip.h>
 #include <net/l3mdev.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -280,15 +281,19 @@ static void tproxy2_reclaim_tuple(struct nf_conn *ct,
 static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
 			       const union nf_inet_addr *peer, __be16 peer_port)
 {
+	const struct {
+		union nf_inet_addr	addr;
+		__be16			port;
+		u16			zero;
+	} key = { .addr = *peer, .port = peer_port };
+	s64 h, old;
+
 	if (!(flags & ITP_ONCE))
 		return true;
-	if (!test_and_set_bit(TPROXY2_USED_BIT, &sr->used)) {
-		tproxy2_addr_write_once(&sr->once_peer, peer);
-		WRITE_ONCE(sr->once_peer_port, peer_port);
-		return true;
-	}
-	return tproxy2_addr_eq_once(&sr->once_peer, peer) &&
-	       READ_ONCE(sr->once_peer_port) == peer_port;
+	/* in one word, set once: the first connection's peer wins */
+	h = siphash(&key, sizeof(key), &nf_tproxy2_once_key) | 1;
+	old = atomic64_cmpxchg(&sr->once, 0, h);
+	return !old || old == h;
 }
 
 /* The sockref of bucket @k that applies to a new connection from
@@ -455,7 +460,7 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 	if (verdict != NF_ACCEPT) {
 		/* no mapping made: an ITP_ONCE sockref is not used up */
 		if (flags & ITP_ONCE)
-			clear_bit(TPROXY2_USED_BIT, &sr->used);
+			atomic64_set(&sr->once, 0);
 		return verdict;
 	}
 	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))

@@ -34,6 +34,7 @@
 #include <linux/netfilter/nf_conntrack_zones_common.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable-types.h>
+#include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -93,10 +94,11 @@ struct nf_hook_ops;
  * @dead: unlinked; conntracks that join @cts after this are released by
  *	whoever added them
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
- * @used: bit TPROXY2_USED_BIT set once an ITP_ONCE sockref has been applied
- * @once_peer: the peer of the connection it was applied to: the
- *	destination of the socket's own, the source of one to @faddr
- * @once_peer_port: and its port
+ * @once: 0 until an ITP_ONCE sockref has been applied; then a keyed hash
+ *	(siphash) of the peer and port of the connection it was applied to,
+ *	never 0: the destination of the socket's own, the source of one to
+ *	@faddr.  Another peer passes for that one with a chance of 2^-63, and
+ *	the struct stays within two cache lines with IPv6 addresses.
  * @cts: the conntracks this sockref created as CONNECT or ESTABLISHED,
  *	struct tproxy2_ct; each holds a reference to its conntrack.  The
  *	packet path adds to it without a lock; the others take it whole
@@ -110,8 +112,8 @@ struct nf_hook_ops;
  * when the socket is released.  @fport, @flags, @raddr and @rport change
  * under the namespace's lock (nf_tproxy2_place()), and the packet path
  * reads them with READ_ONCE(); @faddr, @family, @proto, @laddr and
- * @lport never change.  The struct is 144 bytes on 64-bit (a build-time check in
- * nf_tproxy2_core_init()); its slab cache takes more per object in a
+ * @lport never change.  The struct is 128 bytes on 64-bit (a build-time
+ * check in nf_tproxy2_core_init()); its slab cache takes more per object in a
  * kernel with slab debugging or KASAN (red zones, metadata).
  */
 struct tproxy2_sockref {
@@ -121,27 +123,29 @@ struct tproxy2_sockref {
 	union nf_inet_addr	faddr;
 	union nf_inet_addr	laddr;
 	union nf_inet_addr	raddr;
-	union nf_inet_addr	once_peer;
 	__be16			fport;
 	__be16			lport;
 	__be16			rport;
-	__be16			once_peer_port;
 	u8			proto;
 	u8			family;
 	bool			dead;
 	u32			flags;
-	unsigned long		used;
+	atomic64_t		once;
 	struct llist_head	cts;
 	struct rcu_head		rcu;
 };
-
-#define TPROXY2_USED_BIT	0
 
 /* A conntrack a sockref created and owns, on its @cts */
 struct tproxy2_ct {
 	struct llist_node	node;
 	struct nf_conn		*ct;
 };
+
+/* Has an ITP_ONCE sockref been applied? */
+static inline bool tproxy2_once_used(const struct tproxy2_sockref *sr)
+{
+	return atomic64_read(&sr->once);
+}
 
 /* The zero address of either family: a mark-only sockref's, any peer */
 static inline bool tproxy2_addr_any(const union nf_inet_addr *a)
@@ -371,6 +375,8 @@ extern unsigned int nf_tproxy2_net_id;
 extern struct workqueue_struct *nf_tproxy2_wq;
 extern struct kmem_cache *nf_tproxy2_sockref_cache;
 extern struct kmem_cache *nf_tproxy2_ct_cache;
+/* The key of the hash of an ITP_ONCE sockref's peer (@once) */
+extern siphash_key_t nf_tproxy2_once_key;
 /* The module is going: sockets closed from now on may leave sockrefs behind
  * (the release callback goes with the socket option), which nothing may
  * look at any more

@@ -9,6 +9,7 @@
 #include <linux/llist.h>
 #include <linux/netfilter.h>
 #include <linux/rhashtable.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
@@ -21,6 +22,7 @@ unsigned int nf_tproxy2_net_id __read_mostly;
 struct workqueue_struct *nf_tproxy2_wq __read_mostly;
 struct kmem_cache *nf_tproxy2_sockref_cache __read_mostly;
 struct kmem_cache *nf_tproxy2_ct_cache __read_mostly;
+siphash_key_t nf_tproxy2_once_key __read_mostly;
 bool nf_tproxy2_stopped __read_mostly;
 
 /* The namespace's tables, set up with its first sockref, and conntrack and
@@ -196,11 +198,12 @@ int __init nf_tproxy2_core_init(void)
 {
 	int err = -ENOMEM;
 
-	/* 144 bytes on 64-bit, as struct tproxy2_sockref says: a thousand
-	 * sockrefs on one client address are 144 kilobytes
+	/* 128 bytes on 64-bit, as struct tproxy2_sockref says: a thousand
+	 * sockrefs on one client address are 128 kilobytes
 	 */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
-		     sizeof(struct tproxy2_sockref) > 144);
+		     sizeof(struct tproxy2_sockref) > 128);
+	get_random_bytes(&nf_tproxy2_once_key, sizeof(nf_tproxy2_once_key));
 	nf_tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
 	if (!nf_tproxy2_wq)
 		return -ENOMEM;

@@ -251,7 +251,7 @@ int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
 	if (!err && sr) {
 		/* a new mode: what the old one created goes */
 		cts = llist_del_all(&sr->cts);
-		clear_bit(TPROXY2_USED_BIT, &sr->used);
+		atomic64_set(&sr->once, 0);
 		if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
 			family = sr->family;
 			raddr = sr->raddr;
@@ -327,7 +327,7 @@ int nf_tproxy2_query(struct sock *sk, u8 *family, union nf_inet_addr *addr,
 			*port = inet->inet_sport;
 		}
 		*flags = sr->flags;
-		if ((sr->flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+		if ((sr->flags & ITP_ONCE) && tproxy2_once_used(sr))
 			*flags |= ITP_APPLIED;
 	}
 	spin_unlock_bh(&tn->lock);

@@ -88,7 +88,7 @@ static int tproxy2_proc_show(struct seq_file *seq, void *v)
 		return SEQ_SKIP;	/* its socket may be gone */
 	inet = inet_sk(sr->sk);
 	flags = READ_ONCE(sr->flags);
-	if ((flags & ITP_ONCE) && test_bit(TPROXY2_USED_BIT, &sr->used))
+	if ((flags & ITP_ONCE) && tproxy2_once_used(sr))
 		flags |= ITP_APPLIED;
 	tproxy2_addr_read_once(&raddr, &sr->raddr);
 	if (sr->family == NFPROTO_IPV4) {
