@@ -163,7 +163,7 @@ check-smp: $(X86)/arch/x86/boot/bzImage userspace
 CONNECTIONS	?= 10000
 soak: all
 	@TPT_SOAK_CONNECTIONS=$(CONNECTIONS) TPT_TEST_TIMEOUT=1200 TPT_BOOT_TIMEOUT=1500 TPT_MEM=2G \
-		scripts/check.sh $(TOP) $(UML)/linux $(B)/soak 51-soak.sh
+		scripts/check.sh $(TOP) $(UML)/linux $(B)/soak 51-soak.sh 51-soak-dual.sh
 
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(TOP) $(TOP)/dist

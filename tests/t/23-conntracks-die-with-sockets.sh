@@ -30,6 +30,7 @@ expect_in $T/cli "recv=hello" "the relayed flow"
 expect_in $T/data "recv=data-ok" "the data channel"
 
 in_r $BIN/tproxy-conntrack >$T/during
+in_r conntrack -L -o extended >$T/ctl-during 2>/dev/null
 cat $T/during
 expect_in $T/during "original $CLIENT_IP:[0-9]* -> $SERVER_IP:9000 translated .* -> $ROUTER_CIP:3128 \[TPROXY\]" \
 	"the redirected connection is not listed"
@@ -39,6 +40,10 @@ expect_in $T/during "\[NO_HELPER\]" "tproxied conntracks do not show the helper 
 expect_in $T/during "sockref: tcp .* $CLIENT_IP:0 0.0.0.0:0 0x00000001" "the owning sockref is not shown"
 expect_in $T/during "original $SERVER_IP:[0-9]* -> $CLIENT_IP:7001 translated .* -> 203.0.113.1:" \
 	"the data channel is not listed"
+# the tuples the check after the release looks for are there now: the
+# redirected connection's reply comes from port 3128
+expect_in $T/ctl-during "sport=3128 " "conntrack -L does not show the redirected connection"
+expect_in $T/ctl-during "dst=203.0.113.1" "conntrack -L does not show the data channel"
 
 kill $relay $lst
 wait $relay $lst 2>/dev/null
@@ -56,7 +61,7 @@ n=$(in_r $BIN/tproxy-conntrack -c)
 [ "$n" = 0 ] || fail "tproxy-conntrack -c says $n"
 expect_not_in $T/proc "\[TPROXY\]" "/proc/net/nf_conntrack still has tproxied connections"
 # conntrack -L does not name the bit: none of the translated tuples is left
-expect_not_in $T/ctl "dport=3128" "conntrack -L still has the redirected connection"
+expect_not_in $T/ctl "sport=3128 " "conntrack -L still has the redirected connection"
 expect_not_in $T/ctl "dst=203.0.113.1" "conntrack -L still has the data channel"
 in_r cat /proc/net/tproxy >$T/sr
 [ ! -s $T/sr ] || fail "sockrefs left"
