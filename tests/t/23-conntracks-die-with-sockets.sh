@@ -43,7 +43,7 @@ expect_in $T/during "original $SERVER_IP:[0-9]* -> $CLIENT_IP:7001 translated .*
 # the tuples the check after the release looks for are there now: the
 # redirected connection's reply comes from port 3128
 expect_in $T/ctl-during "sport=3128 " "conntrack -L does not show the redirected connection"
-expect_in $T/ctl-during "dst=203.0.113.1" "conntrack -L does not show the data channel"
+expect_in $T/ctl-during "src=203.0.113.1 " "conntrack -L does not show the data channel"
 
 kill $relay $lst
 wait $relay $lst 2>/dev/null
@@ -62,6 +62,6 @@ n=$(in_r $BIN/tproxy-conntrack -c)
 expect_not_in $T/proc "\[TPROXY\]" "/proc/net/nf_conntrack still has tproxied connections"
 # conntrack -L does not name the bit: none of the translated tuples is left
 expect_not_in $T/ctl "sport=3128 " "conntrack -L still has the redirected connection"
-expect_not_in $T/ctl "dst=203.0.113.1" "conntrack -L still has the data channel"
+expect_not_in $T/ctl "src=203.0.113.1 " "conntrack -L still has the data channel"
 in_r cat /proc/net/tproxy >$T/sr
 [ ! -s $T/sr ] || fail "sockrefs left"
