@@ -50,6 +50,15 @@ struct tproxy_udata {
 	XTOPT_TABLEEND, \
 }
 
+/* The size every registration has: the larger of the two layouts.  iptables
+ * -C and -D compare a rule with the mask of whichever registration
+ * libxtables finds by name, which may be that of the other revision; the
+ * rule itself gets its own revision's size (tproxy_set_revision()).
+ */
+#define TPROXY_TG_SIZE(info) \
+	XT_ALIGN((info) > sizeof(struct xt_tproxy_target_info_v1) ? (info) : \
+		 sizeof(struct xt_tproxy_target_info_v1))
+
 /* A registration of revision @rev, @info bytes of rule data, of @fam; the
  * functions are PFX_tg_help, PFX_tg_print and so on.
  */
@@ -58,8 +67,8 @@ struct tproxy_udata {
 	.revision	= (rev), \
 	.family		= (fam), \
 	.version	= XTABLES_VERSION, \
-	.size		= XT_ALIGN(info), \
-	.userspacesize	= XT_ALIGN(info), \
+	.size		= TPROXY_TG_SIZE(info), \
+	.userspacesize	= TPROXY_TG_SIZE(info), \
 	.udata_size	= sizeof(struct tproxy_udata), \
 	.help		= pfx##_tg_help, \
 	.print		= pfx##_tg_print, \

@@ -15,6 +15,25 @@ ipt $R -t tproxy -S PREROUTING >$T/tproxy
 cat $T/mangle $T/tproxy
 expect_in $T/mangle "-j TPROXY --on-port 3129 --on-ip 0.0.0.0 --tproxy-mark 0x1/0x1" "mainline rule not listed back"
 expect_in $T/tproxy "-j TPROXY --on-port 3128$" "tproxy2 rule not listed back"
+# -C and -D find each rule by the layout of its own revision
+ipt $R -t mangle -C PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3129 --tproxy-mark 0x1/0x1 ||
+	fail "-C does not find the mainline rule"
+ipt $R -t tproxy -C PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128 ||
+	fail "-C does not find the tproxy2 rule"
+! ipt $R -t mangle -C PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3130 --tproxy-mark 0x1/0x1 2>/dev/null ||
+	fail "-C finds a mainline rule that is not there"
+! ipt $R -t tproxy -C PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3130 2>/dev/null ||
+	fail "-C finds a tproxy2 rule that is not there"
+ipt $R -t mangle -A PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 --tproxy-mark 0x1/0x1 &&
+	ipt $R -t mangle -D PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 --tproxy-mark 0x1/0x1 ||
+	fail "-D of a mainline rule"
+ipt $R -t tproxy -A PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 &&
+	ipt $R -t tproxy -D PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 ||
+	fail "-D of a tproxy2 rule"
+ipt $R -t mangle -S PREROUTING >$T/mangle2
+ipt $R -t tproxy -S PREROUTING >$T/tproxy2
+expect_not_in $T/mangle2 "dport 82" "-D left the mainline rule"
+expect_not_in $T/tproxy2 "dport 82" "-D left the tproxy2 rule"
 
 bg $S $T/srv80 $BIN/tpt-server $SERVER_IP:80
 bg $S $T/srv81 $BIN/tpt-server $SERVER_IP:81

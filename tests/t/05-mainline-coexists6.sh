@@ -17,6 +17,23 @@ ip6t $R -t tproxy -S PREROUTING >$T/tproxy
 cat $T/mangle $T/tproxy
 expect_in $T/mangle "-j TPROXY --on-port 3129 --on-ip :: --tproxy-mark 0x1/0x1" "mainline rule not listed back"
 expect_in $T/tproxy "-j TPROXY --on-port 3128$" "tproxy2 rule not listed back"
+# -C and -D find each rule of either revision
+ip6t $R -t mangle -C PREROUTING -p tcp --dport 81 -j TPROXY --on-port 3129 --tproxy-mark 0x1/0x1 ||
+	fail "-C does not find the mainline rule"
+ip6t $R -t tproxy -C PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128 ||
+	fail "-C does not find the tproxy2 rule"
+# (ip6tables-legacy 1.8.9 compares no target's data in -C and -D, MARK's
+# neither: a rule with another --on-port would be found too)
+ip6t $R -t mangle -A PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 --tproxy-mark 0x1/0x1 &&
+	ip6t $R -t mangle -D PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 --tproxy-mark 0x1/0x1 ||
+	fail "-D of a mainline rule"
+ip6t $R -t tproxy -A PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 &&
+	ip6t $R -t tproxy -D PREROUTING -p tcp --dport 82 -j TPROXY --on-port 3130 ||
+	fail "-D of a tproxy2 rule"
+ip6t $R -t mangle -S PREROUTING >$T/mangle2
+ip6t $R -t tproxy -S PREROUTING >$T/tproxy2
+expect_not_in $T/mangle2 "dport 82" "-D left the mainline rule"
+expect_not_in $T/tproxy2 "dport 82" "-D left the tproxy2 rule"
 
 bg $S $T/srv80 $BIN/tpt-server "[$SERVER_IP6]:80"
 bg $S $T/srv81 $BIN/tpt-server "[$SERVER_IP6]:81"

@@ -35,6 +35,12 @@ static int tproxy2_tg_check(const struct xt_tgchk_param *par)
 	const struct ipt_tproxy_target_info *info = par->targinfo;
 	const struct ipt_ip *ip = par->entryinfo;
 
+	/* a rule of the tproxy table only: its NAT lookups see packets with a
+	 * conntrack, and set up what the rule maps.  nft_compat would run it
+	 * in any chain of a table of that name.
+	 */
+	if (par->nft_compat)
+		return -EOPNOTSUPP;
 	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
 	    (ip->invflags & IPT_INV_PROTO)) {
 		pr_info_ratelimited("TPROXY needs -p tcp or -p udp\n");

@@ -180,7 +180,7 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
 	unsigned int verdict;
 
-	if (nf_ct_is_confirmed(ct))
+	if (!ct || nf_ct_is_confirmed(ct))
 		return NF_ACCEPT;
 	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
 	if (verdict == NF_ACCEPT)

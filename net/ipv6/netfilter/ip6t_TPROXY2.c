@@ -34,6 +34,9 @@ static int tproxy2_tg6_check(const struct xt_tgchk_param *par)
 	const struct ip6t_tproxy_target_info *info = par->targinfo;
 	const struct ip6t_ip6 *ip = par->entryinfo;
 
+	/* as in ipt_TPROXY2.c: the tproxy table's NAT lookups only */
+	if (par->nft_compat)
+		return -EOPNOTSUPP;
 	if (!(ip->flags & IP6T_F_PROTO) ||
 	    (ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) ||
 	    (ip->invflags & IP6T_INV_PROTO)) {
