@@ -26,10 +26,11 @@
  *   EFAULT      bad user pointer
  *
  * A sockref is of one family: the foreign address's.  IPV6_TPROXY takes
- * AF_INET6 sockets (the kernel answers ENOPROTOOPT for AF_INET ones before
- * netfilter sees the call); IP_TPROXY takes AF_INET sockets and AF_INET6
- * ones that talk IPv4.  So that a dual-stack proxy (an AF_INET6 socket
- * talking IPv4 through v4-mapped addresses) works as an IPv4 one does:
+ * AF_INET6 sockets (on AF_INET ones the kernel answers before netfilter sees
+ * the call: ENOPROTOOPT to setsockopt, EOPNOTSUPP to getsockopt);
+ * IP_TPROXY takes AF_INET sockets and AF_INET6 ones that talk IPv4.  So
+ * that a dual-stack proxy (an AF_INET6 socket talking IPv4 through
+ * v4-mapped addresses) works as an IPv4 one does:
  *  - a v4-mapped foreign address (::ffff:a.b.c.d) given to IPV6_TPROXY makes
  *    an IPv4 sockref, the one IP_TPROXY makes of a.b.c.d; the foreign
  *    address :: (mark-only) is of the family of the socket's bound address;

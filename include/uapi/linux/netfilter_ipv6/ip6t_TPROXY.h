@@ -17,8 +17,9 @@
 /**
  * struct ip6t_tproxy_target_info - TPROXY target of the ip6tables tproxy table
  * @lport: port to redirect to, network order; 0 keeps the original port
- * @laddr: address to redirect to; :: means the primary address of the
- *	incoming interface (::1 for locally generated packets)
+ * @laddr: address to redirect to; :: means an address of the incoming
+ *	interface of the destination's scope, as REDIRECT picks it (::1 for
+ *	locally generated packets)
  *
  * Two bytes of padding follow @lport (20 bytes in all); userspace zeroes
  * them.
