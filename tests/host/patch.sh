@@ -35,9 +35,10 @@ echo "single patch: $(echo "$files" | wc -w) files, identical to the assembled t
 # there for it and the mails after it, not before.
 mkdir "$tmp/s"
 top_dir=$(tar -tf "$tarball" | head -n 1 | cut -d/ -f1)
-for f in $files; do
-	tar -xf "$tarball" -C "$tmp/s" --strip-components=1 "$top_dir/$f" 2>/dev/null
-done
+# in one pass over the tarball; the files the series adds are not in it
+# shellcheck disable=SC2046
+tar -xf "$tarball" -C "$tmp/s" --strip-components=1 \
+	$(for f in $files; do echo "$top_dir/$f"; done) 2>/dev/null
 added() {	# the files mail $1 adds
 	awk '/^--- \/dev\/null/ { new = 1; next }
 	     /^\+\+\+ b\// { if (new) print substr($2, 3); new = 0 }' "$1"
