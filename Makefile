@@ -70,7 +70,7 @@ $(BIN)/tproxy-conntrack: tools/tproxy-conntrack.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -Itools -o $@ $< tools/tproxy2-sockopt.c -lnetfilter_conntrack
 
-XTDEPS		:= $(wildcard extensions/*.c extensions/*.h) \
+XTDEPS		:= $(wildcard extensions/*.c extensions/*.h include/uapi/linux/netfilter/*.h) \
 		   $(wildcard include/uapi/linux/netfilter_ipv4/*.h include/uapi/linux/netfilter_ipv6/*.h)
 $(XTLIBDIR)/%.so: extensions/%.c $(XTDEPS) | $(B)/.deps
 	@mkdir -p $(XTLIBDIR)

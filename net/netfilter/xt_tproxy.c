@@ -9,12 +9,12 @@
 #include <linux/module.h>
 #include <linux/skbuff.h>
 #include <linux/netfilter/x_tables.h>
-#include <linux/netfilter_ipv4/ipt_tproxy.h>
+#include <linux/netfilter/xt_tproxy.h>
 #include <net/netfilter/nf_conntrack.h>
 
 /* One condition: true when not asked for, else the bit XOR its inversion */
 static bool tproxy_mt_cond(const struct nf_conn *ct,
-			   const struct ipt_tproxy_match_info *info,
+			   const struct xt_tproxy_match_info *info,
 			   u8 flag, int bit)
 {
 	if (!(info->flags & flag))
@@ -24,19 +24,19 @@ static bool tproxy_mt_cond(const struct nf_conn *ct,
 
 static bool tproxy_mt(const struct sk_buff *skb, struct xt_action_param *par)
 {
-	const struct ipt_tproxy_match_info *info = par->matchinfo;
+	const struct xt_tproxy_match_info *info = par->matchinfo;
 	enum ip_conntrack_info ctinfo;
 	const struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
 
-	return tproxy_mt_cond(ct, info, IPT_TPROXY_TPROXIED, IPS_TPROXY_BIT) &&
-	       tproxy_mt_cond(ct, info, IPT_TPROXY_SOCKREF, IPS_TPROXY_SOCKREF_BIT);
+	return tproxy_mt_cond(ct, info, XT_TPROXY_TPROXIED, IPS_TPROXY_BIT) &&
+	       tproxy_mt_cond(ct, info, XT_TPROXY_SOCKREF, IPS_TPROXY_SOCKREF_BIT);
 }
 
 static int tproxy_mt_check(const struct xt_mtchk_param *par)
 {
-	const struct ipt_tproxy_match_info *info = par->matchinfo;
+	const struct xt_tproxy_match_info *info = par->matchinfo;
 
-	if (!info->flags || (info->flags & ~IPT_TPROXY_MASK) ||
+	if (!info->flags || (info->flags & ~XT_TPROXY_MASK) ||
 	    (info->invert & ~info->flags)) {
 		pr_info_ratelimited("unknown or no conditions: flags 0x%x invert 0x%x\n",
 				    info->flags, info->invert);
@@ -55,7 +55,7 @@ static struct xt_match tproxy_mt_reg[] __read_mostly = {
 		.name		= "tproxy",
 		.family		= NFPROTO_IPV4,
 		.match		= tproxy_mt,
-		.matchsize	= sizeof(struct ipt_tproxy_match_info),
+		.matchsize	= sizeof(struct xt_tproxy_match_info),
 		.checkentry	= tproxy_mt_check,
 		.destroy	= tproxy_mt_destroy,
 		.me		= THIS_MODULE,
@@ -64,7 +64,7 @@ static struct xt_match tproxy_mt_reg[] __read_mostly = {
 		.name		= "tproxy",
 		.family		= NFPROTO_IPV6,
 		.match		= tproxy_mt,
-		.matchsize	= sizeof(struct ipt_tproxy_match_info),
+		.matchsize	= sizeof(struct xt_tproxy_match_info),
 		.checkentry	= tproxy_mt_check,
 		.destroy	= tproxy_mt_destroy,
 		.me		= THIS_MODULE,
@@ -86,4 +86,5 @@ module_exit(tproxy_mt_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("tproxy match: connections TPROXY 2.0 redirected or translated");
+MODULE_ALIAS("ipt_tproxy");
 MODULE_ALIAS("ip6t_tproxy");

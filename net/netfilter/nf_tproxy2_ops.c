@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * TPROXY 2.0 sockrefs: the operations of IP_TPROXY, each on the calling
- * socket's own sockref (nf_tproxy2_sockopt.c checks the arguments and the
- * capability).  They change a sockref under the namespace's lock, and let
- * go of conntracks without it.  ITP_ESTABLISHED on a UDP sockref hands the
- * flow over from its receiver; ALLOC picks a free foreign port.
+ * TPROXY 2.0 sockrefs: the operations of IP_TPROXY and IPV6_TPROXY, each on
+ * the calling socket's own sockref (nf_tproxy2_sockopt.c checks the
+ * arguments and the capability).  They change a sockref under the
+ * namespace's lock, and let go of conntracks without it.  ITP_ESTABLISHED
+ * on a UDP sockref hands the flow over from its receiver; ALLOC picks a
+ * free foreign port.  A namespace's first sockref of a family sets up its
+ * tables, conntrack and the NAT lookups of that family.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/llist.h>
+#include <linux/mutex.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -21,13 +24,12 @@
 
 #include "nf_tproxy2_internal.h"
 
-/* Bound to a port and not connected; the address may be any.  Caller
- * holds the socket's lock.
- */
+/* Bound to a port and not connected; the address may be any */
 static bool tproxy2_assignable(const struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
+	sock_owned_by_me(sk);
 	return inet->inet_num && !inet->inet_dport &&
 	       (sk->sk_protocol != IPPROTO_TCP ||
 		sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN);
@@ -63,10 +65,11 @@ static bool tproxy2_sock_talks(const struct sock *sk, u8 family)
 }
 
 /* The family of a new sockref (NFPROTO_UNSPEC: a mark-only one, of the
- * socket's bound address), or an error: caller holds the socket's lock.
+ * socket's bound address), or an error
  */
 static int tproxy2_assign_family(const struct sock *sk, u8 family)
 {
+	sock_owned_by_me(sk);
 	if (!tproxy2_assignable(sk))
 		return -EINVAL;
 	if (family == NFPROTO_UNSPEC)
@@ -74,6 +77,107 @@ static int tproxy2_assign_family(const struct sock *sk, u8 family)
 	if (!tproxy2_sock_talks(sk, family))
 		return -EAFNOSUPPORT;
 	return family;
+}
+
+static int tproxy2_family_index(u8 family)
+{
+	return family == NFPROTO_IPV4 ? TPROXY2_IPV4 : TPROXY2_IPV6;
+}
+
+/* The namespace's tables, set up with its first sockref, and conntrack and
+ * the NAT lookups of @family, with its first sockref of that family: an
+ * IPv4 proxy does not turn on IPv6 connection tracking.  Once set, the
+ * tables and the lookups live as long as the namespace, which the calling
+ * socket holds.
+ */
+static struct tproxy2_tables *tproxy2_setup(struct net *net, u8 family)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	int i = tproxy2_family_index(family);
+	struct tproxy2_tables *t, *new = NULL;
+	struct nf_hook_ops *ops;
+	int err;
+
+	t = rcu_dereference_check(tn->tables, check_net(net));
+	/* pairs with smp_store_release() below: the lookups are in place */
+	if (likely(t && smp_load_acquire(&tn->ops[i])))
+		return t;
+
+	mutex_lock(&tn->setup);
+	t = tproxy2_tables_setup(tn);
+	if (t && tn->ops[i])
+		goto out;
+
+	if (!t) {
+		err = -ENOMEM;
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			goto err_unlock;
+		err = nf_tproxy2_tables_init(new);
+		if (err)
+			goto err_free;
+	}
+	err = nf_ct_netns_get(net, family);
+	if (err)
+		goto err_destroy;
+	ops = nf_tproxy2_register_lookups(net, family);
+	if (IS_ERR(ops)) {
+		err = PTR_ERR(ops);
+		goto err_netns;
+	}
+	/* the lookups are in place before a sockref of the family can be */
+	smp_store_release(&tn->ops[i], ops);
+	if (new) {
+		t = new;
+		rcu_assign_pointer(tn->tables, t);
+	}
+out:
+	mutex_unlock(&tn->setup);
+	return t;
+
+err_netns:
+	nf_ct_netns_put(net, family);
+err_destroy:
+	if (new)
+		nf_tproxy2_tables_destroy(new);
+err_free:
+	kfree(new);
+err_unlock:
+	mutex_unlock(&tn->setup);
+	return ERR_PTR(err);
+}
+
+/* The namespace goes: its NAT lookups go first.  Its exit waits for an RCU
+ * grace period after every pre_exit (ops_undo_list()): the lookups that
+ * started before, here and in the tproxy table, are done by then.
+ */
+void nf_tproxy2_setup_pre_exit(struct net *net)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	int i;
+
+	for (i = 0; i < TPROXY2_FAMILIES; i++)
+		if (tn->ops[i])
+			nf_tproxy2_unregister_lookups(net, tn->ops[i]);
+}
+
+/* What tproxy2_setup() took of conntrack, after the lookups went */
+void nf_tproxy2_setup_exit(struct net *net)
+{
+	static const u8 family[TPROXY2_FAMILIES] = {
+		[TPROXY2_IPV4] = NFPROTO_IPV4,
+		[TPROXY2_IPV6] = NFPROTO_IPV6,
+	};
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	int i;
+
+	for (i = 0; i < TPROXY2_FAMILIES; i++) {
+		if (!tn->ops[i])
+			continue;
+		nf_ct_netns_put(net, family[i]);
+		kfree(tn->ops[i]);
+		tn->ops[i] = NULL;
+	}
 }
 
 /* @family is @faddr's, or NFPROTO_UNSPEC for the zero address given to
@@ -97,7 +201,7 @@ int nf_tproxy2_assign(struct sock *sk, u8 family,
 	if (fam < 0)
 		return fam;
 
-	t = nf_tproxy2_setup_tables(sock_net(sk), fam);
+	t = tproxy2_setup(sock_net(sk), fam);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 
@@ -137,11 +241,9 @@ int nf_tproxy2_assign(struct sock *sk, u8 family,
 					  sr->fport)) {
 		err = -EADDRINUSE;
 	} else {
-		err = nf_tproxy2_link(t, sr);
-		if (!err) {
-			WRITE_ONCE(tn->count, tn->count + 1);
+		err = nf_tproxy2_link(tn, sr);
+		if (!err)
 			sr = NULL;
-		}
 	}
 	spin_unlock_bh(&tn->lock);
 out:
@@ -149,32 +251,6 @@ out:
 	if (sr)
 		kmem_cache_free(nf_tproxy2_sockref_cache, sr);
 	return err;
-}
-
-/* Remove the socket's sockref, if it has one: returns whether it had, and
- * in @cts the conntracks it owned, for the caller to let go of.  A socket
- * without a sockref costs one lookup under RCU, and no lock.
- */
-bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
-			       struct llist_node **cts)
-{
-	struct tproxy2_sockref *sr;
-	struct tproxy2_tables *t;
-
-	*cts = NULL;
-	rcu_read_lock();
-	t = rcu_dereference(tn->tables);
-	sr = t ? nf_tproxy2_find_by_sk(t, sk) : NULL;
-	rcu_read_unlock();
-	if (!sr)
-		return false;
-
-	spin_lock_bh(&tn->lock);
-	sr = nf_tproxy2_find_locked(tn, sk);
-	if (sr)
-		*cts = nf_tproxy2_unlink(tn, sr);
-	spin_unlock_bh(&tn->lock);
-	return sr;
 }
 
 /* UNASSIGN: the sockref's conntracks go with it */
@@ -230,36 +306,43 @@ int nf_tproxy2_set_flags(struct sock *sk, u32 flags)
 	union nf_inet_addr raddr = {}, faddr = {};
 	__be16 rport = 0, fport = 0;
 	struct llist_node *cts = NULL;
-	u8 family = 0;
 	struct tproxy2_sockref *sr;
 	struct tproxy2_place to;
-	int err = 0;
+	u8 family = 0;
+	int err;
 
 	spin_lock_bh(&tn->lock);
 	sr = nf_tproxy2_find_locked(tn, sk);
-	if (!sr)
+	if (!sr) {
 		err = -ENOENT;
-	else if ((flags & ITP_ESTABLISHED) && tproxy2_addr_any(&sr->raddr))
-		err = -EINVAL;	/* ESTABLISHED needs the peer from CONNECT */
-	else if (flags == sr->flags)
-		sr = NULL;	/* the mode it has: its connections stay */
-	if (!err && sr) {
-		nf_tproxy2_place_of(sr, &to);
-		to.flags = flags;
-		err = nf_tproxy2_place(tproxy2_tables_locked(tn), sr, &to);
+		goto unlock;
 	}
-	if (!err && sr) {
-		/* a new mode: what the old one created goes */
-		cts = llist_del_all(&sr->cts);
-		atomic64_set(&sr->once, 0);
-		if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
-			family = sr->family;
-			raddr = sr->raddr;
-			rport = sr->rport;
-			faddr = sr->faddr;
-			fport = sr->fport;
-		}
+	/* ESTABLISHED needs the peer from CONNECT */
+	if ((flags & ITP_ESTABLISHED) && tproxy2_addr_any(&sr->raddr)) {
+		err = -EINVAL;
+		goto unlock;
 	}
+	/* the mode it has: its connections stay */
+	err = 0;
+	if (flags == sr->flags)
+		goto unlock;
+
+	nf_tproxy2_place_of(sr, &to);
+	to.flags = flags;
+	err = nf_tproxy2_place(tn, sr, &to);
+	if (err)
+		goto unlock;
+	/* a new mode: what the old one created goes */
+	cts = llist_del_all(&sr->cts);
+	atomic64_set(&sr->once, 0);
+	if ((flags & ITP_ESTABLISHED) && sr->proto == IPPROTO_UDP) {
+		family = sr->family;
+		raddr = sr->raddr;
+		rport = sr->rport;
+		faddr = sr->faddr;
+		fport = sr->fport;
+	}
+unlock:
 	spin_unlock_bh(&tn->lock);
 	nf_tproxy2_delete_cts(cts);
 	if (rport && !tproxy2_addr_any(&faddr) && fport)
@@ -289,7 +372,7 @@ int nf_tproxy2_set_remote(struct sock *sk, u8 family,
 		nf_tproxy2_place_of(sr, &to);
 		to.raddr = *raddr;
 		to.rport = rport;
-		err = nf_tproxy2_place(tproxy2_tables_locked(tn), sr, &to);
+		err = nf_tproxy2_place(tn, sr, &to);
 	}
 	spin_unlock_bh(&tn->lock);
 	return err;
@@ -391,9 +474,12 @@ int nf_tproxy2_alloc_port(struct sock *sk)
 	spin_lock_bh(&tn->lock);
 	t = tproxy2_tables_locked(tn);
 	sr = nf_tproxy2_find_locked(tn, sk);
-	err = !sr ? -ENOENT :
-	      (tproxy2_addr_any(&sr->faddr) || sr->fport) ? -EINVAL : 0;
-	if (!err) {
+	if (!sr) {
+		err = -ENOENT;
+	} else if (tproxy2_addr_any(&sr->faddr) || sr->fport) {
+		err = -EINVAL;	/* no foreign address, or a port already */
+	} else {
+		err = 0;
 		faddr = sr->faddr;
 		raddr = sr->raddr;
 		rport = sr->rport;
@@ -431,7 +517,7 @@ int nf_tproxy2_alloc_port(struct sock *sk)
 						   port)) {
 			nf_tproxy2_place_of(sr, &to);
 			to.fport = port;
-			err = nf_tproxy2_place(t, sr, &to);
+			err = nf_tproxy2_place(tn, sr, &to);
 		}
 		spin_unlock_bh(&tn->lock);
 	}

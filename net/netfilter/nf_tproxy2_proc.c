@@ -40,8 +40,12 @@ static void *tproxy2_proc_start(struct seq_file *seq, loff_t *pos)
 	struct tproxy2_sockref *sr;
 
 	if (!pi->t) {
-		/* the namespace's first sockref comes after the open */
-		pi->t = rcu_dereference_check(tproxy2_pernet(pi->net)->tables, true);
+		/* The namespace's first sockref comes after the open.  Once
+		 * set, the tables live as long as the namespace, which the
+		 * open file holds.
+		 */
+		pi->t = rcu_dereference_check(tproxy2_pernet(pi->net)->tables,
+					      check_net(pi->net));
 		if (!pi->t)
 			return NULL;
 		rhashtable_walk_enter(&pi->t->by_sk, &pi->iter);

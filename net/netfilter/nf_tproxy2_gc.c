@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * TPROXY 2.0 sockrefs: what outlives a socket and what does not.  The
- * release callback of a TCP or UDP socket (removes its sockref, lets go of
- * its conntracks), the namespace's sweeper (UDP flows whose datagrams no
- * socket takes any more) and its keeper (pins of tproxied TCP conntracks,
- * see TPROXY2_PIN).
+ * TPROXY 2.0 sockrefs: a namespace's background work on its tproxied
+ * conntracks, as nf_conncount.c keeps its gc.  The keeper pins and keeps
+ * pinned the conntracks of tproxied TCP connections (see TPROXY2_PIN) and
+ * lets go of those whose connection is gone; the sweeper lets go of the UDP
+ * flows whose datagrams no socket takes any more.  Both cost the
+ * namespace's own tproxied connections and sockrefs, never the conntrack
+ * table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/llist.h>
@@ -25,98 +27,15 @@
 /* A UDP receiver's release is this long before it leaves the socket table */
 #define TPROXY2_SWEEP_DELAY	(HZ / 10)
 
-/* A socket's connection as its conntrack's reply tuple has it, local ->
- * peer, in the family the socket talks: an AF_INET6 socket may talk IPv4
- * (v4-mapped addresses).  Returns whether it is connected.
- */
-static bool tproxy2_sk_conn_key(const struct sock *sk,
-				struct tproxy2_conn_key *key)
-{
-	const struct inet_sock *inet = inet_sk(sk);
-
-	memset(key, 0, sizeof(*key));
-	key->proto = sk->sk_protocol;
-	key->lport = inet->inet_sport;
-	key->rport = inet->inet_dport;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
-		key->family = NFPROTO_IPV6;
-		key->laddr.in6 = inet6_sk(sk)->saddr;
-		key->raddr.in6 = sk->sk_v6_daddr;
-		return key->rport;
-	}
-#endif
-	key->family = NFPROTO_IPV4;
-	key->laddr.ip = inet->inet_saddr;
-	key->raddr.ip = inet->inet_daddr;
-	return key->rport;
-}
-
-/* A TCP socket whose connection was redirected to it (by the tproxy table
- * or a LISTEN sockref) is released: the connection goes on under
- * conntrack's own timeouts.  Called under RCU; no lock of ours is taken
- * but a bucket lock of tn->accepted.
- */
-static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
-{
-	struct tproxy2_conn_key key;
-	struct tproxy2_accepted *a;
-	struct nf_conn *ct;
-
-	if (!tproxy2_sk_conn_key(sk, &key))
-		return;
-	a = nf_tproxy2_accepted_find(tn, &key);
-	if (!a)
-		return;
-	/* unlinked first: a keeper that pins after this sees it gone */
-	ct = nf_tproxy2_accepted_find_ct(sock_net(sk), a);
-	if (!nf_tproxy2_accepted_unlink(tn, a))
-		goto out;
-	if (ct)
-		nf_tproxy2_ct_unpin(ct);
-out:
-	if (ct)
-		nf_ct_put(ct);
-}
-
-/* A connected UDP socket closes: if its flow was tproxied (by the table,
- * or through a LISTEN sockref), the conntrack goes after the grace time.
- * Its reply direction is the socket's own view: local -> peer.  It is
- * looked for in the zones tproxied UDP flows were seen in.
- */
-static void tproxy2_release_udp_flow(struct sock *sk)
-{
-	struct nf_conntrack_tuple tuple = {};
-	struct nf_conntrack_tuple_hash *h;
-	struct tproxy2_conn_key key;
-	struct nf_conn *ct;
-
-	if (!tproxy2_sk_conn_key(sk, &key))
-		return;
-	tuple.src.l3num = key.family;
-	tuple.src.u3 = key.laddr;
-	tuple.src.u.all = key.lport;
-	tuple.dst.u3 = key.raddr;
-	tuple.dst.u.all = key.rport;
-	tuple.dst.protonum = IPPROTO_UDP;
-	h = nf_tproxy2_find_udp_flow(sock_net(sk), &tuple);
-	if (!h)
-		return;
-	ct = nf_ct_tuplehash_to_ctrack(h);
-	if (nf_tproxy2_ct_released(ct))
-		nf_tproxy2_ct_expire_grace(ct);
-	nf_ct_put(ct);
-}
-
 /* Does a socket of the namespace take the datagrams of a redirected UDP
- * flow?  A session socket connected to the peer, or a receiver.  Caller
- * holds RCU.
+ * flow?  A session socket connected to the peer, or a receiver.  Under RCU.
  */
 static bool tproxy2_flow_taken(struct net *net, const struct tproxy2_accepted *a)
 {
 	const struct tproxy2_conn_key *k = &a->key;
 	struct sock *sk;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "tproxy2 UDP lookup outside RCU");
 #if IS_ENABLED(CONFIG_IPV6)
 	if (k->family == NFPROTO_IPV6)
 		sk = __udp6_lib_lookup(net, &k->raddr.in6, k->rport,
@@ -169,7 +88,7 @@ void nf_tproxy2_sweeper_work(struct work_struct *work)
  * many receivers close, it is queued once, and runs at most once per
  * TPROXY2_SWEEP_DELAY; no memory is allocated.
  */
-static void tproxy2_release_receiver(struct tproxy2_net *tn, struct sock *sk)
+void nf_tproxy2_receiver_gone(struct tproxy2_net *tn, struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
@@ -180,48 +99,7 @@ static void tproxy2_release_receiver(struct tproxy2_net *tn, struct sock *sk)
 	queue_delayed_work(nf_tproxy2_wq, &tn->sweeper, TPROXY2_SWEEP_DELAY);
 }
 
-/* The release callback of the socket option, from inet_release(), under
- * RCU (__nf_sockopt_release())
- */
-void nf_tproxy2_release(struct sock *sk)
-{
-	struct llist_node *cts;
-	struct tproxy2_net *tn;
-
-	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP)
-		return;
-	tn = tproxy2_pernet(sock_net(sk));
-	if (READ_ONCE(tn->tproxied)) {
-		if (sk->sk_protocol == IPPROTO_TCP) {
-			tproxy2_release_accepted(tn, sk);
-		} else {
-			tproxy2_release_udp_flow(sk);
-			if (inet_test_bit(ORIGADDRS, sk))
-				tproxy2_release_receiver(tn, sk);
-		}
-	}
-	/* the connection still has to close through the mapping */
-	if (READ_ONCE(tn->count) && nf_tproxy2_remove_sockref(tn, sk, &cts))
-		nf_tproxy2_release_cts(cts);
-}
-
 /* ---- the keeper ---- */
-
-/* A pinned conntrack is to be kept: the keeper runs within the period */
-void nf_tproxy2_keeper_start(struct tproxy2_net *tn)
-{
-	/* nothing if it is queued already, sooner or not */
-	queue_delayed_work(nf_tproxy2_wq, &tn->keeper, TPROXY2_KEEP_PERIOD);
-}
-
-/* A connection waits for its socket: the keeper runs within TPROXY2_SETTLE.
- * Once per run, so that a stream of connections does not put it off.
- */
-void nf_tproxy2_keeper_soon(struct tproxy2_net *tn)
-{
-	if (!test_and_set_bit(TPROXY2_KEEPER_SOON, &tn->keeper_flags))
-		mod_delayed_work(nf_tproxy2_wq, &tn->keeper, TPROXY2_SETTLE);
-}
 
 enum tproxy2_sk_state {
 	TPROXY2_SK_GONE,	/* none, or in TIME_WAIT: released */
@@ -230,7 +108,7 @@ enum tproxy2_sk_state {
 	TPROXY2_SK_FLOW,	/* a UDP flow: the sweeper's, unpinned */
 };
 
-/* Where is the socket of a redirected connection?  Caller holds RCU. */
+/* Where is the socket of a redirected connection?  Under RCU. */
 static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
 						  const struct tproxy2_accepted *a)
 {
@@ -239,6 +117,7 @@ static enum tproxy2_sk_state tproxy2_socket_state(struct net *net,
 	enum tproxy2_sk_state state;
 	struct sock *sk;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "tproxy2 TCP lookup outside RCU");
 #if IS_ENABLED(CONFIG_IPV6)
 	if (k->family == NFPROTO_IPV6)
 		sk = __inet6_lookup_established(net, hinfo, &k->raddr.in6,
@@ -365,10 +244,6 @@ void nf_tproxy2_keeper_work(struct work_struct *work)
 {
 	struct tproxy2_net *tn = container_of(to_delayed_work(work),
 					      struct tproxy2_net, keeper);
-	struct rhashtable_iter iter;
-	struct tproxy2_sockref *sr;
-	struct tproxy2_tables *t;
-	unsigned int n = 0;
 	bool more;
 
 	/* A connection redirected from now on asks for another run: its
@@ -393,24 +268,19 @@ void nf_tproxy2_keeper_work(struct work_struct *work)
 	}
 	WRITE_ONCE(tn->owned_next, jiffies + TPROXY2_KEEP_PERIOD);
 	more = atomic_read(&tn->accepted.nelems);
-	/* once set, the tables go only after the keeper is cancelled */
-	t = rcu_dereference_check(tn->tables, true);
-	if (t) {
-		rhashtable_walk_enter(&t->by_sk, &iter);
-		rhashtable_walk_start(&iter);
-		while ((sr = rhashtable_walk_next(&iter))) {
-			if (IS_ERR(sr))
-				continue;
-			more |= tproxy2_keep_owned(tn, sr);
-			if (++n % 256 == 0) {
-				rhashtable_walk_stop(&iter);
-				cond_resched();
-				rhashtable_walk_start(&iter);
-			}
-		}
-		rhashtable_walk_stop(&iter);
-		rhashtable_walk_exit(&iter);
-	}
+	mutex_lock(&tn->setup);		/* the tables stay */
+	more |= nf_tproxy2_walk_sockrefs(tn, tproxy2_keep_owned);
+	mutex_unlock(&tn->setup);
 	if (more)
 		nf_tproxy2_keeper_start(tn);
+}
+
+/* The namespace goes: its packet path is gone, so nothing queues them again
+ * but a kernel socket's release (the sweeper), which finds the namespace
+ * no longer tproxied: it was cleared before.
+ */
+void nf_tproxy2_gc_net_exit(struct tproxy2_net *tn)
+{
+	cancel_delayed_work_sync(&tn->keeper);
+	cancel_delayed_work_sync(&tn->sweeper);
 }

@@ -44,6 +44,9 @@
  *    QUERY through IP_TPROXY of an IPv6 sockref fails with EAFNOSUPPORT.
  *    The other operations work through either option.
  *
+ * The release callback of both options removes a TCP or UDP socket's
+ * sockref and lets go of the conntracks it held.
+ *
  * IP_RECVORIGADDRS and IPV6_RECVORIGADDRS take an int (or, like the other
  * IP_RECV* options, a single byte): non-zero turns the messages on.  Both
  * set one flag of the socket, and need no capability.
@@ -69,7 +72,9 @@
 #define ITP_MODES	(ITP_CONNECT | ITP_LISTEN | ITP_ESTABLISHED)
 #define ITP_MODIFIERS	(ITP_ONCE | ITP_MARK | ITP_UNIDIR)
 
-/* One request of either option: the address is in its sockref family */
+/* A request to either option, or its answer: the address is in its
+ * sockref family
+ */
 struct tproxy2_req {
 	u32			op;
 	u32			arg;	/* version or flags */
@@ -218,23 +223,31 @@ static int tproxy2_setsockopt(struct sock *sk, int optval, sockptr_t arg,
 	return tproxy2_set(sk, &req);
 }
 
-/* The query of either option: the sockref's family, address, flags */
-static int tproxy2_get(struct sock *sk, u8 *family,
-		       union nf_inet_addr *addr, __be16 *port, u32 *flags)
+/* The get side of either option: @req->op in, the answer out in @req
+ * (the version or flags in @arg; the sockref's family, address and port)
+ */
+static int tproxy2_get(struct sock *sk, struct tproxy2_req *req)
 {
-	if (!tproxy2_sock_ok(sk))
-		return -EOPNOTSUPP;
-	return nf_tproxy2_query(sk, family, addr, port, flags);
+	switch (req->op) {
+	case TPROXY_VERSION:
+		req->arg = TPROXY_FULLVERSION;
+		return 0;
+	case TPROXY_QUERY:
+	case TPROXY_FLAGS:
+		if (!tproxy2_sock_ok(sk))
+			return -EOPNOTSUPP;
+		return nf_tproxy2_query(sk, &req->family, &req->addr,
+					&req->port, &req->arg);
+	default:
+		return -EINVAL;
+	}
 }
 
 static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 			      int *len)
 {
-	union nf_inet_addr addr;
+	struct tproxy2_req req = {};
 	struct in_tproxy itp;
-	__be16 port;
-	u8 family;
-	u32 flags;
 	int err;
 
 	if (optval == IP_RECVORIGADDRS)
@@ -244,34 +257,53 @@ static int tproxy2_getsockopt(struct sock *sk, int optval, void __user *user,
 	if (copy_from_user(&itp, user, sizeof(itp)))
 		return -EFAULT;
 
-	switch (itp.op) {
+	req.op = itp.op;
+	err = tproxy2_get(sk, &req);
+	if (err)
+		return err;
+	switch (req.op) {
 	case TPROXY_VERSION:
-		itp.v.version = TPROXY_FULLVERSION;
+		itp.v.version = req.arg;
 		break;
-	case TPROXY_QUERY:
 	case TPROXY_FLAGS:
-		err = tproxy2_get(sk, &family, &addr, &port, &flags);
-		if (err)
-			return err;
+		memset(&itp.v, 0, sizeof(itp.v));
+		itp.v.flags = req.arg;
+		break;
+	default: /* TPROXY_QUERY */
 		/* an IPv6 sockref's address does not fit */
-		if (itp.op == TPROXY_QUERY && family != NFPROTO_IPV4)
+		if (req.family != NFPROTO_IPV4)
 			return -EAFNOSUPPORT;
 		memset(&itp.v, 0, sizeof(itp.v));
-		if (itp.op == TPROXY_FLAGS) {
-			itp.v.flags = flags;
-		} else {
-			itp.v.addr.faddr.s_addr = addr.ip;
-			itp.v.addr.fport = (__force __u16)port;
-		}
-		break;
-	default:
-		return -EINVAL;
+		itp.v.addr.faddr.s_addr = req.addr.ip;
+		itp.v.addr.fport = (__force __u16)req.port;
 	}
 
 	if (copy_to_user(user, &itp, sizeof(itp)))
 		return -EFAULT;
 	*len = sizeof(itp);
 	return 0;
+}
+
+/* The release callback of both options, from inet_release(), under RCU
+ * (__nf_sockopt_release())
+ */
+static void tproxy2_release(struct sock *sk)
+{
+	struct llist_node *cts;
+	struct tproxy2_net *tn;
+
+	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP)
+		return;
+	tn = tproxy2_pernet(sock_net(sk));
+	if (READ_ONCE(tn->tproxied)) {
+		nf_tproxy2_ct_release_sock(tn, sk);
+		if (sk->sk_protocol == IPPROTO_UDP &&
+		    inet_test_bit(ORIGADDRS, sk))
+			nf_tproxy2_receiver_gone(tn, sk);
+	}
+	/* the connection still has to close through the mapping */
+	if (READ_ONCE(tn->count) && nf_tproxy2_remove_sockref(tn, sk, &cts))
+		nf_tproxy2_release_cts(cts);
 }
 
 static struct nf_sockopt_ops tproxy2_sockopts = {
@@ -282,7 +314,7 @@ static struct nf_sockopt_ops tproxy2_sockopts = {
 	.get_optmin	= IP_RECVORIGADDRS,
 	.get_optmax	= IP_TPROXY + 1,
 	.get		= tproxy2_getsockopt,
-	.release	= nf_tproxy2_release,
+	.release	= tproxy2_release,
 	.owner		= THIS_MODULE,
 };
 
@@ -322,11 +354,8 @@ static int tproxy2_setsockopt6(struct sock *sk, int optval, sockptr_t arg,
 static int tproxy2_getsockopt6(struct sock *sk, int optval, void __user *user,
 			       int *len)
 {
-	union nf_inet_addr addr;
+	struct tproxy2_req req = {};
 	struct in6_tproxy itp;
-	__be16 port;
-	u8 family;
-	u32 flags;
 	int err;
 
 	if (optval == IPV6_RECVORIGADDRS)
@@ -336,28 +365,25 @@ static int tproxy2_getsockopt6(struct sock *sk, int optval, void __user *user,
 	if (copy_from_user(&itp, user, sizeof(itp)))
 		return -EFAULT;
 
-	switch (itp.op) {
+	req.op = itp.op;
+	err = tproxy2_get(sk, &req);
+	if (err)
+		return err;
+	switch (req.op) {
 	case TPROXY_VERSION:
-		itp.v.version = TPROXY_FULLVERSION;
+		itp.v.version = req.arg;
 		break;
-	case TPROXY_QUERY:
 	case TPROXY_FLAGS:
-		err = tproxy2_get(sk, &family, &addr, &port, &flags);
-		if (err)
-			return err;
 		memset(&itp.v, 0, sizeof(itp.v));
-		if (itp.op == TPROXY_FLAGS) {
-			itp.v.flags = flags;
-		} else {
-			if (family == NFPROTO_IPV4)
-				ipv6_addr_set_v4mapped(addr.ip, &itp.v.addr.faddr);
-			else
-				itp.v.addr.faddr = addr.in6;
-			itp.v.addr.fport = (__force __u16)port;
-		}
+		itp.v.flags = req.arg;
 		break;
-	default:
-		return -EINVAL;
+	default: /* TPROXY_QUERY: an IPv4 sockref's address v4-mapped */
+		memset(&itp.v, 0, sizeof(itp.v));
+		if (req.family == NFPROTO_IPV4)
+			ipv6_addr_set_v4mapped(req.addr.ip, &itp.v.addr.faddr);
+		else
+			itp.v.addr.faddr = req.addr.in6;
+		itp.v.addr.fport = (__force __u16)req.port;
 	}
 
 	if (copy_to_user(user, &itp, sizeof(itp)))
@@ -374,7 +400,7 @@ static struct nf_sockopt_ops tproxy2_sockopts6 = {
 	.get_optmin	= IPV6_RECVORIGADDRS,
 	.get_optmax	= IPV6_TPROXY + 1,
 	.get		= tproxy2_getsockopt6,
-	.release	= nf_tproxy2_release,
+	.release	= tproxy2_release,
 	.owner		= THIS_MODULE,
 };
 
@@ -398,42 +424,24 @@ static void tproxy2_unregister_sockopt6(void)
 }
 #endif
 
-static int __init tproxy2_init(void)
+/* Both options, IPv6 first: IP_TPROXY works on AF_INET6 sockets too, and
+ * their release callback is the PF_INET6 owner's
+ */
+int __init nf_tproxy2_sockopt_init(void)
 {
 	int err;
 
-	err = nf_tproxy2_core_init();
-	if (err)
-		return err;
-
-	/* IPv6 first: IP_TPROXY works on AF_INET6 sockets too, and their
-	 * release callback is the PF_INET6 owner's
-	 */
 	err = tproxy2_register_sockopt6();
 	if (err)
-		goto err_core;
+		return err;
 	err = nf_register_sockopt(&tproxy2_sockopts);
 	if (err)
-		goto err_sockopt6;
-	return 0;
-
-err_sockopt6:
-	tproxy2_unregister_sockopt6();
-err_core:
-	nf_tproxy2_core_fini();
+		tproxy2_unregister_sockopt6();
 	return err;
 }
 
-static void __exit tproxy2_exit(void)
+void nf_tproxy2_sockopt_exit(void)
 {
-	nf_tproxy2_core_stop();
 	tproxy2_unregister_sockopt6();
 	nf_unregister_sockopt(&tproxy2_sockopts);
-	nf_tproxy2_core_fini();
 }
-
-module_init(tproxy2_init);
-module_exit(tproxy2_exit);
-
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("TPROXY 2.0 sockrefs: the IP_TPROXY and IPV6_TPROXY socket options");

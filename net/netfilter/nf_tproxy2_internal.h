@@ -3,25 +3,38 @@
  * TPROXY 2.0 sockrefs: what the files of nf_tproxy2.ko share.  Other modules
  * use <net/netfilter/nf_tproxy2.h>.
  *
- *   nf_tproxy2_sockopt.c    the socket options IP_TPROXY and IP_RECVORIGADDRS;
- *                           module_init
- *   nf_tproxy2_net.c        a namespace's state: its setup with the first
- *                           sockref, its exit; the module's init and exit
- *   nf_tproxy2_tables.c     the sockref tables: buckets, placement, unlinking
- *   nf_tproxy2_hooks.c      the packet path: the NAT lookups, the sockref
- *                           lookups for a new connection, nf_tproxy2_redirect()
- *   nf_tproxy2_conntrack.c  tproxied conntracks: pins, the conntracks a
- *                           sockref owns, the table of redirected connections
- *   nf_tproxy2_ops.c        IP_TPROXY's operations on the calling socket's
- *                           sockref, the UDP handoff, ALLOC
- *   nf_tproxy2_release.c    a socket's release, the UDP sweeper, the keeper
- *   nf_tproxy2_proc.c       /proc/net/tproxy
+ * Layers, bottom first.  A file calls only into files of lower layers,
+ * never into one above it (tests/host/layering.sh checks the objects'
+ * symbols):
+ *
+ *   1  nf_tproxy2_tables.c     what the module sets up once (the pernet id,
+ *                              the slab caches, the workqueue, the ITP_ONCE
+ *                              hash key); the sockref tables: buckets,
+ *                              placement, lookups, walks, removal
+ *   2  nf_tproxy2_conntrack.c  tproxied conntracks: pins, the conntracks a
+ *                              sockref owns, the table of redirected
+ *                              connections, UDP flow lookups, what a
+ *                              socket's release lets go of
+ *   3  nf_tproxy2_gc.c         the keeper and the sweeper (the background
+ *                              work on those conntracks)
+ *   3  nf_tproxy2_hooks.c      the packet path: the NAT lookups, the
+ *                              sockref lookups for a new connection,
+ *                              nf_tproxy2_redirect()
+ *   4  nf_tproxy2_ops.c        the operations on the calling socket's
+ *                              sockref, the UDP handoff, ALLOC; a
+ *                              namespace's setup with its first sockref
+ *   4  nf_tproxy2_proc.c       /proc/net/tproxy
+ *   5  nf_tproxy2_sockopt.c    the socket options and their release
+ *                              callback
+ *   6  nf_tproxy2_core.c       module init and exit, the pernet operations
  *
  * Locks.  tn->lock (a spinlock, taken with BHs off) serialises the writers
  * of a namespace's sockrefs, of their buckets and of the lists of
  * conntracks they own: the operations of IP_TPROXY, the release of a
  * socket that has a sockref, and the keeper.  tn->setup (a mutex)
- * serialises the setup with the first sockref.  The packet path takes
+ * serialises the setup with the first sockref, and keeps the tables while
+ * the keeper walks them; tn->tables changes only under it (and is cleared
+ * under tn->lock too, at the namespace's exit).  The packet path takes
  * neither; see nf_tproxy2_hooks.c for what it does take.
  */
 #ifndef _NF_TPROXY2_INTERNAL_H
@@ -47,6 +60,7 @@ struct nf_conn;
 struct nf_conntrack_tuple;
 struct nf_conntrack_tuple_hash;
 struct nf_hook_ops;
+struct sk_buff;
 
 /* A tproxied TCP connection's conntrack never times out while a socket of
  * it is open, for any uptime and any HZ: it is pinned (IPS_FIXED_TIMEOUT
@@ -113,8 +127,8 @@ struct nf_hook_ops;
  * under the namespace's lock (nf_tproxy2_place()), and the packet path
  * reads them with READ_ONCE(); @faddr, @family, @proto, @laddr and
  * @lport never change.  The struct is 128 bytes on 64-bit (a build-time
- * check in nf_tproxy2_core_init()); its slab cache takes more per object in a
- * kernel with slab debugging or KASAN (red zones, metadata).
+ * check in nf_tproxy2_objects_init()); its slab cache takes more per
+ * object in a kernel with slab debugging or KASAN (red zones, metadata).
  */
 struct tproxy2_sockref {
 	struct rhash_head	owner_node;
@@ -370,7 +384,7 @@ struct tproxy2_net {
 	struct net			*net;
 };
 
-/* nf_tproxy2_net.c */
+/* nf_tproxy2_tables.c */
 extern unsigned int nf_tproxy2_net_id;
 extern struct workqueue_struct *nf_tproxy2_wq;
 extern struct kmem_cache *nf_tproxy2_sockref_cache;
@@ -388,21 +402,23 @@ static inline struct tproxy2_net *tproxy2_pernet(const struct net *net)
 	return net_generic(net, nf_tproxy2_net_id);
 }
 
-/* The namespace's tables; caller holds tn->lock. */
+/* The namespace's tables, to a holder of tn->lock */
 static inline struct tproxy2_tables *tproxy2_tables_locked(struct tproxy2_net *tn)
 {
 	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->lock));
 }
 
-struct tproxy2_tables *nf_tproxy2_setup_tables(struct net *net, u8 family);
-int nf_tproxy2_core_init(void);
-void nf_tproxy2_core_stop(void);
-void nf_tproxy2_core_fini(void);
+/* The namespace's tables, to a holder of tn->setup */
+static inline struct tproxy2_tables *tproxy2_tables_setup(struct tproxy2_net *tn)
+{
+	return rcu_dereference_protected(tn->tables, lockdep_is_held(&tn->setup));
+}
 
-/* nf_tproxy2_tables.c */
+int nf_tproxy2_objects_init(void);
+void nf_tproxy2_objects_fini(void);
 int nf_tproxy2_tables_init(struct tproxy2_tables *t);
 void nf_tproxy2_tables_destroy(struct tproxy2_tables *t);
-void nf_tproxy2_tables_exit(struct tproxy2_tables *t);
+struct llist_node *nf_tproxy2_tables_net_exit(struct tproxy2_net *tn);
 struct tproxy2_sockref *nf_tproxy2_find_by_sk(struct tproxy2_tables *t,
 					      const struct sock *sk);
 struct tproxy2_sockref *nf_tproxy2_find_locked(struct tproxy2_net *tn,
@@ -413,35 +429,38 @@ bool nf_tproxy2_port_in_use(struct tproxy2_tables *t, u8 family, u8 proto,
 			    const union nf_inet_addr *faddr, __be16 fport);
 void nf_tproxy2_place_of(const struct tproxy2_sockref *sr,
 			 struct tproxy2_place *p);
-int nf_tproxy2_place(struct tproxy2_tables *t, struct tproxy2_sockref *sr,
+int nf_tproxy2_place(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 		     const struct tproxy2_place *to);
-int nf_tproxy2_link(struct tproxy2_tables *t, struct tproxy2_sockref *sr);
+int nf_tproxy2_link(struct tproxy2_net *tn, struct tproxy2_sockref *sr);
 struct llist_node *nf_tproxy2_unlink(struct tproxy2_net *tn,
 				     struct tproxy2_sockref *sr);
-
-/* nf_tproxy2_hooks.c */
-/* PREROUTING, LOCAL_OUT and POSTROUTING */
-#define TPROXY2_NAT_HOOKS	3
-struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net, u8 family);
-void nf_tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops);
+bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
+			       struct llist_node **cts);
+bool nf_tproxy2_walk_sockrefs(struct tproxy2_net *tn,
+			      bool (*fn)(struct tproxy2_net *tn,
+					 struct tproxy2_sockref *sr));
 
 /* nf_tproxy2_conntrack.c */
+void nf_tproxy2_keeper_start(struct tproxy2_net *tn);
+void nf_tproxy2_keeper_soon(struct tproxy2_net *tn);
 void nf_tproxy2_ct_keep(struct nf_conn *ct);
 bool nf_tproxy2_ct_pin_confirmed(struct nf_conn *ct);
 void nf_tproxy2_ct_unpin(struct nf_conn *ct);
 void nf_tproxy2_ct_expire_grace(struct nf_conn *ct);
+void nf_tproxy2_ct_expire_on_confirm(struct nf_conn *ct);
 bool nf_tproxy2_ct_gone(struct nf_conn *ct);
 bool nf_tproxy2_ct_released(const struct nf_conn *ct);
 void nf_tproxy2_delete_cts(struct llist_node *cts);
 void nf_tproxy2_release_cts(struct llist_node *cts);
-void nf_tproxy2_note_zone(struct tproxy2_net *tn,
-			  const struct nf_conntrack_zone *z);
+void nf_tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
+		       struct nf_conn *ct);
 struct nf_conntrack_tuple_hash *
 nf_tproxy2_find_udp_flow(struct net *net, const struct nf_conntrack_tuple *tuple);
 int nf_tproxy2_accepted_init(struct tproxy2_net *tn);
 void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn);
-bool nf_tproxy2_accepted_insert(struct tproxy2_net *tn,
-				struct tproxy2_accepted *a);
+void nf_tproxy2_accepted_net_exit(struct tproxy2_net *tn);
+void nf_tproxy2_accepted_add(struct net *net, struct nf_conn *ct,
+			     const struct sk_buff *skb, unsigned int hooknum);
 struct tproxy2_accepted *
 nf_tproxy2_accepted_find(struct tproxy2_net *tn,
 			 const struct tproxy2_conn_key *key);
@@ -449,6 +468,7 @@ struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
 					    const struct tproxy2_accepted *a);
 bool nf_tproxy2_accepted_unlink(struct tproxy2_net *tn,
 				struct tproxy2_accepted *a);
+void nf_tproxy2_ct_release_sock(struct tproxy2_net *tn, struct sock *sk);
 
 /* What a walk of tn->accepted does with an entry and its conntrack (NULL
  * if that is gone; a reference is held): returns whether it unlinked it.
@@ -460,7 +480,21 @@ typedef bool (*tproxy2_accepted_fn)(struct tproxy2_net *tn,
 void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
 			      tproxy2_accepted_fn fn, void *data);
 
+/* nf_tproxy2_gc.c */
+void nf_tproxy2_keeper_work(struct work_struct *work);
+void nf_tproxy2_sweeper_work(struct work_struct *work);
+void nf_tproxy2_receiver_gone(struct tproxy2_net *tn, struct sock *sk);
+void nf_tproxy2_gc_net_exit(struct tproxy2_net *tn);
+
+/* nf_tproxy2_hooks.c */
+/* PREROUTING, LOCAL_OUT and POSTROUTING */
+#define TPROXY2_NAT_HOOKS	3
+struct nf_hook_ops *nf_tproxy2_register_lookups(struct net *net, u8 family);
+void nf_tproxy2_unregister_lookups(struct net *net, struct nf_hook_ops *ops);
+
 /* nf_tproxy2_ops.c */
+void nf_tproxy2_setup_pre_exit(struct net *net);
+void nf_tproxy2_setup_exit(struct net *net);
 int nf_tproxy2_assign(struct sock *sk, u8 family,
 		      const union nf_inet_addr *faddr, __be16 fport);
 int nf_tproxy2_unassign(struct sock *sk);
@@ -470,18 +504,13 @@ int nf_tproxy2_set_remote(struct sock *sk, u8 family,
 int nf_tproxy2_query(struct sock *sk, u8 *family, union nf_inet_addr *addr,
 		     __be16 *port, u32 *flags);
 int nf_tproxy2_alloc_port(struct sock *sk);
-bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
-			       struct llist_node **cts);
-
-/* nf_tproxy2_release.c */
-void nf_tproxy2_release(struct sock *sk);
-void nf_tproxy2_sweeper_work(struct work_struct *work);
-void nf_tproxy2_keeper_work(struct work_struct *work);
-void nf_tproxy2_keeper_start(struct tproxy2_net *tn);
-void nf_tproxy2_keeper_soon(struct tproxy2_net *tn);
 
 /* nf_tproxy2_proc.c */
 int nf_tproxy2_proc_init(struct net *net);
 void nf_tproxy2_proc_exit(struct net *net);
+
+/* nf_tproxy2_sockopt.c */
+int nf_tproxy2_sockopt_init(void);
+void nf_tproxy2_sockopt_exit(void);
 
 #endif /* _NF_TPROXY2_INTERNAL_H */

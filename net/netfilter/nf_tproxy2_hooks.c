@@ -16,23 +16,22 @@
  * neither tn->lock nor tn->setup.  The tables, the sockrefs and their
  * buckets are found under RCU (nf_tproxy2_find_by_sk(),
  * nf_tproxy2_find_bucket(), the walk of a bucket here); a conntrack a
- * sockref owns joins its lock-free list (llist).  One lock of ours can be
- * taken: a bucket lock of tn->accepted, to insert or replace an entry
- * (nf_tproxy2_accepted_insert()).  The others are not ours: conntrack's and
- * NAT's (nf_nat_setup_info(), nf_ct_kill() of an older conntrack), the
- * timer's and the workqueue's (queueing the keeper), the slab allocator's.
+ * sockref owns joins its lock-free list (llist, nf_tproxy2_own_ct()).
+ * One lock of ours can be taken: a bucket lock of tn->accepted, to insert
+ * or replace an entry (nf_tproxy2_accepted_add()).  The others are not
+ * ours: conntrack's and NAT's (nf_nat_setup_info(), nf_ct_kill() of an
+ * older conntrack), the timer's and the workqueue's (queueing the keeper),
+ * the slab allocator's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/ip.h>
-#include <linux/llist.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/netfilter_ipv4/ip_tproxy.h>
-#include <linux/slab.h>
 #include <linux/siphash.h>
+#include <linux/slab.h>
 #include <net/ip.h>
-#include <net/l3mdev.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
@@ -74,62 +73,6 @@ static unsigned int tproxy2_nat_setup(struct nf_conn *ct,
 	if (verdict == NF_ACCEPT)
 		set_bit(IPS_NAT_NO_HELPER_BIT, &ct->status);
 	return verdict;
-}
-
-/* The interface a redirected connection comes in on, as inet_iif() and
- * inet_sdif() will give it to the socket lookup
- */
-static void tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum,
-			   int *dif, int *sdif)
-{
-	int master;
-
-	if (hooknum != NF_INET_PRE_ROUTING) {
-		*dif = LOOPBACK_IFINDEX;
-		*sdif = 0;
-		return;
-	}
-	rcu_read_lock();
-	master = l3mdev_master_ifindex_rcu(skb->dev);
-	rcu_read_unlock();
-	*dif = master ?: skb->dev->ifindex;
-	*sdif = master ? skb->dev->ifindex : 0;
-}
-
-/* A connection was just redirected to a local socket (@ct is not confirmed
- * yet): it gets an entry in tn->accepted, which holds no reference to @ct.
- * TCP: the keeper pins it once that socket exists (the handshake is
- * complete), until the socket is released.  UDP: it goes once no socket
- * takes its datagrams any more (the sweeper).  The entries are bounded by
- * the conntrack table's size; without memory, or beyond that, the
- * connection follows conntrack's own timeouts alone.
- */
-static void tproxy2_add_accepted(struct net *net, struct nf_conn *ct,
-				 const struct sk_buff *skb, unsigned int hooknum)
-{
-	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	struct tproxy2_net *tn = tproxy2_pernet(net);
-	unsigned int max = READ_ONCE(nf_conntrack_max);
-	struct tproxy2_accepted *a;
-
-	if (max && atomic_read(&tn->accepted.nelems) >= max)
-		return;
-	a = kmalloc(sizeof(*a), GFP_ATOMIC);
-	if (!a)
-		return;
-	memset(&a->key, 0, sizeof(a->key));
-	a->key.proto = nf_ct_protonum(ct);
-	a->key.family = nf_ct_l3num(ct);
-	a->key.laddr = reply->src.u3;
-	a->key.lport = reply->src.u.all;
-	a->key.raddr = reply->dst.u3;
-	a->key.rport = reply->dst.u.all;
-	a->zone = *nf_ct_zone(ct);
-	if (a->key.proto == IPPROTO_UDP)
-		nf_tproxy2_note_zone(tn, &a->zone);
-	tproxy2_in_dif(skb, hooknum, &a->dif, &a->sdif);
-	if (nf_tproxy2_accepted_insert(tn, a))
-		nf_tproxy2_keeper_soon(tn);
 }
 
 /* The destination mapping of nf_tproxy2_redirect(), without the entry in
@@ -184,64 +127,10 @@ unsigned int nf_tproxy2_redirect(struct sk_buff *skb, unsigned int hooknum,
 		return NF_ACCEPT;
 	verdict = tproxy2_redirect_map(skb, ct, hooknum, laddr, lport);
 	if (verdict == NF_ACCEPT)
-		tproxy2_add_accepted(nf_ct_net(ct), ct, skb, hooknum);
+		nf_tproxy2_accepted_add(nf_ct_net(ct), ct, skb, hooknum);
 	return verdict;
 }
 EXPORT_SYMBOL_GPL(nf_tproxy2_redirect);
-
-/* Pin @ct: while its socket is open it does not time out.  @ct is not
- * confirmed yet, so the timeout set is still relative.
- */
-static void tproxy2_ct_pin(struct nf_conn *ct)
-{
-	nf_ct_refresh(ct, TPROXY2_PIN);
-	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
-}
-
-/* Owned conntracks join @sr without a lock.  If @sr was unlinked
- * meanwhile, whoever sees that takes the list and lets go of it: either
- * nf_tproxy2_unlink() sees the new entries, or we see @sr dead.
- */
-static void tproxy2_cts_add(struct tproxy2_sockref *sr, struct llist_node *first,
-			    struct llist_node *last)
-{
-	llist_add_batch(first, last, &sr->cts);
-	/* pairs with smp_mb() in nf_tproxy2_unlink() */
-	smp_mb();
-	if (READ_ONCE(sr->dead))
-		nf_tproxy2_release_cts(llist_del_all(&sr->cts));
-}
-
-/* @sr created @ct, which is to live as long as @sr's socket.  One small
- * object per connection, and a reference to @ct.  Without memory, it is
- * simply not owned.
- */
-static void tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
-			   struct nf_conn *ct)
-{
-	struct tproxy2_ct *tc = kmem_cache_alloc(nf_tproxy2_ct_cache, GFP_ATOMIC);
-
-	if (!tc)
-		return;
-	nf_conntrack_get(&ct->ct_general);
-	tc->ct = ct;
-	tproxy2_ct_pin(ct);
-	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
-	tproxy2_cts_add(sr, &tc->node, &tc->node);
-	nf_tproxy2_keeper_start(tn);
-}
-
-/* A UDP receiver (ITP_LISTEN | ITP_UNIDIR) takes single datagrams, not
- * flows: the mapping @ct made for this one is gone once it is delivered
- * (it expires on confirmation), and the flow's next datagram is looked up
- * afresh, to go to its session socket if there is one by then.  @ct is not
- * confirmed yet: its timeout is still relative.
- */
-static void tproxy2_ct_expire_on_confirm(struct nf_conn *ct)
-{
-	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
-	WRITE_ONCE(ct->timeout, 0);
-}
 
 /* A conntrack a released socket left holds the tuple a new mapping needs:
  * the new one wins.
@@ -299,7 +188,7 @@ static bool tproxy2_claim_once(struct tproxy2_sockref *sr, u32 flags,
 /* The sockref of bucket @k that applies to a new connection from
  * saddr:sport.  A sockref that moves to another bucket under our feet
  * takes the walk along: its fields are checked again, and a walk that
- * ends in another bucket starts over.  Caller holds RCU.
+ * ends in another bucket starts over.  Under RCU.
  */
 static struct tproxy2_sockref *
 tproxy2_scan_bucket(struct tproxy2_tables *t, const struct tproxy2_fkey *k,
@@ -309,6 +198,7 @@ tproxy2_scan_bucket(struct tproxy2_tables *t, const struct tproxy2_fkey *k,
 	struct tproxy2_sockref *sr;
 	struct tproxy2_bucket *b;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "tproxy2 bucket walk outside RCU");
 begin:
 	b = nf_tproxy2_find_bucket(t, k);
 	if (!b)
@@ -435,7 +325,7 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 	if (tproxy2_addr_any(&sr->faddr) || (flags & ITP_MARK)) {
 		tproxy2_mark_ct(state->net, ct);
 		if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
-			tproxy2_own_ct(tn, sr, ct);
+			nf_tproxy2_own_ct(tn, sr, ct);
 		return NF_ACCEPT;
 	}
 
@@ -464,15 +354,15 @@ static unsigned int tproxy2_sockref_nat(struct sk_buff *skb, struct nf_conn *ct,
 		return verdict;
 	}
 	if (flags & (ITP_CONNECT | ITP_ESTABLISHED))
-		tproxy2_own_ct(tn, sr, ct);
+		nf_tproxy2_own_ct(tn, sr, ct);
 	else if ((flags & ITP_UNIDIR) && sr->proto == IPPROTO_UDP)
-		tproxy2_ct_expire_on_confirm(ct);
+		nf_tproxy2_ct_expire_on_confirm(ct);
 	else
 		/* a LISTEN socket's connections belong to the sockets it
 		 * accepts, a UDP receiver's flows to whichever socket takes
 		 * their datagrams
 		 */
-		tproxy2_add_accepted(state->net, ct, skb, state->hook);
+		nf_tproxy2_accepted_add(state->net, ct, skb, state->hook);
 	return NF_ACCEPT;
 }
 

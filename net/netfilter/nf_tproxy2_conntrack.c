@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * TPROXY 2.0 sockrefs: the conntracks of tproxied connections.  Their pins
- * (see TPROXY2_PIN), the conntracks a sockref owns (its list @cts) and how
- * they are let go of, the lookups of a tproxied conntrack by a tuple, and
- * the table of the connections redirected to local sockets (tn->accepted).
+ * (see TPROXY2_PIN), the conntracks a sockref owns (its list @cts): how
+ * they join it on the packet path and how they are let go of, the lookups
+ * of a tproxied conntrack by a tuple, the table of the connections
+ * redirected to local sockets (tn->accepted), and what a socket's release
+ * lets go of in it.  The keeper and the sweeper, which walk these, are in
+ * nf_tproxy2_gc.c; this file only queues them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/llist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/l3mdev.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_l4proto.h>
@@ -19,6 +26,22 @@
 
 /* UDP has no closing handshake: a released flow goes this long after */
 #define TPROXY2_GRACE		HZ
+
+/* A pinned conntrack is to be kept: the keeper runs within the period */
+void nf_tproxy2_keeper_start(struct tproxy2_net *tn)
+{
+	/* nothing if it is queued already, sooner or not */
+	queue_delayed_work(nf_tproxy2_wq, &tn->keeper, TPROXY2_KEEP_PERIOD);
+}
+
+/* A connection waits for its socket: the keeper runs within TPROXY2_SETTLE.
+ * Once per run, so that a stream of connections does not put it off.
+ */
+void nf_tproxy2_keeper_soon(struct tproxy2_net *tn)
+{
+	if (!test_and_set_bit(TPROXY2_KEEPER_SOON, &tn->keeper_flags))
+		mod_delayed_work(nf_tproxy2_wq, &tn->keeper, TPROXY2_SETTLE);
+}
 
 /* The keeper: a pinned conntrack's timeout moves on once a keeper period
  * of it is gone, so that two runs up to twice the period apart (a run put
@@ -80,6 +103,27 @@ void nf_tproxy2_ct_expire_grace(struct nf_conn *ct)
 		WRITE_ONCE(ct->timeout, nfct_time_stamp + TPROXY2_GRACE);
 	else
 		WRITE_ONCE(ct->timeout, TPROXY2_GRACE);
+}
+
+/* Pin @ct: while its socket is open it does not time out.  @ct is not
+ * confirmed yet, so the timeout set is still relative.
+ */
+static void tproxy2_ct_pin(struct nf_conn *ct)
+{
+	nf_ct_refresh(ct, TPROXY2_PIN);
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+}
+
+/* A UDP receiver (ITP_LISTEN | ITP_UNIDIR) takes single datagrams, not
+ * flows: the mapping @ct made for this one is gone once it is delivered
+ * (it expires on confirmation), and the flow's next datagram is looked up
+ * afresh, to go to its session socket if there is one by then.  @ct is not
+ * confirmed yet: its timeout is still relative.
+ */
+void nf_tproxy2_ct_expire_on_confirm(struct nf_conn *ct)
+{
+	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
+	WRITE_ONCE(ct->timeout, 0);
 }
 
 /* A conntrack we hold that nobody else will: deleted, or never confirmed
@@ -155,6 +199,39 @@ void nf_tproxy2_release_cts(struct llist_node *cts)
 	tproxy2_put_cts(cts, tproxy2_ct_socket_gone);
 }
 
+/* Owned conntracks join @sr without a lock.  If @sr was unlinked
+ * meanwhile, whoever sees that takes the list and lets go of it: either
+ * nf_tproxy2_unlink() sees the new entries, or we see @sr dead.
+ */
+static void tproxy2_cts_add(struct tproxy2_sockref *sr, struct llist_node *first,
+			    struct llist_node *last)
+{
+	llist_add_batch(first, last, &sr->cts);
+	/* pairs with smp_mb() in nf_tproxy2_unlink() */
+	smp_mb();
+	if (READ_ONCE(sr->dead))
+		nf_tproxy2_release_cts(llist_del_all(&sr->cts));
+}
+
+/* The packet path: @sr created @ct, which is to live as long as @sr's
+ * socket.  One small object per connection, and a reference to @ct.
+ * Without memory, it is simply not owned.
+ */
+void nf_tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
+		       struct nf_conn *ct)
+{
+	struct tproxy2_ct *tc = kmem_cache_alloc(nf_tproxy2_ct_cache, GFP_ATOMIC);
+
+	if (!tc)
+		return;
+	nf_conntrack_get(&ct->ct_general);
+	tc->ct = ct;
+	tproxy2_ct_pin(ct);
+	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
+	tproxy2_cts_add(sr, &tc->node, &tc->node);
+	nf_tproxy2_keeper_start(tn);
+}
+
 /* A conntrack zone as one word, never 0 (the flags are NF_CT_FLAG_MARK only) */
 static u32 tproxy2_zone_word(const struct nf_conntrack_zone *z)
 {
@@ -164,8 +241,8 @@ static u32 tproxy2_zone_word(const struct nf_conntrack_zone *z)
 /* The packet path: a tproxied UDP flow is in zone @z.  The first
  * TPROXY2_ZONES zones other than the default one are kept, lock-free.
  */
-void nf_tproxy2_note_zone(struct tproxy2_net *tn,
-			  const struct nf_conntrack_zone *z)
+static void tproxy2_note_zone(struct tproxy2_net *tn,
+			      const struct nf_conntrack_zone *z)
 {
 	u32 w = tproxy2_zone_word(z), old;
 	int i;
@@ -239,7 +316,7 @@ static void tproxy2_accepted_free(void *ptr, void *arg)
 	kfree(ptr);
 }
 
-/* The namespace's exit: nothing walks the table any more */
+/* Nothing walks the table any more: a failed namespace init, or its exit */
 void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn)
 {
 	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
@@ -249,8 +326,8 @@ void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn)
  * lock of the table.  Returns false if the table took no entry for it
  * (without memory), true if it has one, @a or an older one.
  */
-bool nf_tproxy2_accepted_insert(struct tproxy2_net *tn,
-				struct tproxy2_accepted *a)
+static bool tproxy2_accepted_insert(struct tproxy2_net *tn,
+				    struct tproxy2_accepted *a)
 {
 	struct tproxy2_accepted *old;
 
@@ -278,16 +355,80 @@ bool nf_tproxy2_accepted_insert(struct tproxy2_net *tn,
 	return true;
 }
 
-/* The entry of @key; caller holds RCU */
+/* The interface a redirected connection comes in on, as inet_iif() and
+ * inet_sdif() will give it to the socket lookup
+ */
+static void tproxy2_in_dif(const struct sk_buff *skb, unsigned int hooknum,
+			   int *dif, int *sdif)
+{
+	int master;
+
+	if (hooknum != NF_INET_PRE_ROUTING) {
+		*dif = LOOPBACK_IFINDEX;
+		*sdif = 0;
+		return;
+	}
+	rcu_read_lock();
+	master = l3mdev_master_ifindex_rcu(skb->dev);
+	rcu_read_unlock();
+	*dif = master ?: skb->dev->ifindex;
+	*sdif = master ? skb->dev->ifindex : 0;
+}
+
+/**
+ * nf_tproxy2_accepted_add - note a connection redirected to a local socket
+ * @net: its namespace
+ * @ct: its conntrack, just mapped, not confirmed yet
+ * @skb: its first packet
+ * @hooknum: the hook it was redirected at
+ *
+ * The packet path: the connection gets an entry in tn->accepted, which
+ * holds no reference to @ct.  TCP: the keeper pins it once that socket
+ * exists (the handshake is complete), until the socket is released.  UDP:
+ * it goes once no socket takes its datagrams any more (the sweeper).  The
+ * entries are bounded by the conntrack table's size; without memory, or
+ * beyond that, the connection follows conntrack's own timeouts alone.
+ */
+void nf_tproxy2_accepted_add(struct net *net, struct nf_conn *ct,
+			     const struct sk_buff *skb, unsigned int hooknum)
+{
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	struct tproxy2_net *tn = tproxy2_pernet(net);
+	unsigned int max = READ_ONCE(nf_conntrack_max);
+	struct tproxy2_accepted *a;
+
+	if (max && atomic_read(&tn->accepted.nelems) >= max)
+		return;
+	a = kmalloc(sizeof(*a), GFP_ATOMIC);
+	if (!a)
+		return;
+	memset(&a->key, 0, sizeof(a->key));
+	a->key.proto = nf_ct_protonum(ct);
+	a->key.family = nf_ct_l3num(ct);
+	a->key.laddr = reply->src.u3;
+	a->key.lport = reply->src.u.all;
+	a->key.raddr = reply->dst.u3;
+	a->key.rport = reply->dst.u.all;
+	a->zone = *nf_ct_zone(ct);
+	if (a->key.proto == IPPROTO_UDP)
+		tproxy2_note_zone(tn, &a->zone);
+	tproxy2_in_dif(skb, hooknum, &a->dif, &a->sdif);
+	if (tproxy2_accepted_insert(tn, a))
+		nf_tproxy2_keeper_soon(tn);
+}
+
+/* The entry of @key, under RCU */
 struct tproxy2_accepted *
 nf_tproxy2_accepted_find(struct tproxy2_net *tn,
 			 const struct tproxy2_conn_key *key)
 {
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "tproxy2 accepted lookup outside RCU");
 	return rhashtable_lookup(&tn->accepted, key, tproxy2_accepted_params);
 }
 
 /* The conntrack of a redirected connection, by the socket's view of it;
- * a reference is taken.  Caller holds RCU.
+ * a reference is taken.  Under RCU, which keeps @a.
  */
 struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
 					    const struct tproxy2_accepted *a)
@@ -303,6 +444,8 @@ struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
 	struct nf_conntrack_tuple_hash *h;
 	struct nf_conn *ct;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "tproxy2 accepted entry outside RCU");
 	h = nf_conntrack_find_get(net, &a->zone, &tuple);
 	if (!h)
 		return NULL;
@@ -363,4 +506,127 @@ void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
+}
+
+/* At the namespace's exit */
+static bool tproxy2_unpin_one(struct tproxy2_net *tn, struct tproxy2_accepted *a,
+			      struct nf_conn *ct, void *data)
+{
+	if (ct)
+		nf_tproxy2_ct_unpin(ct);
+	return false;
+}
+
+/* The namespace's packet path is gone, and so are the keeper and the
+ * sweeper: nothing pins any more.  On module unload the namespace lives on,
+ * and so do its connections: they are unpinned.
+ */
+void nf_tproxy2_accepted_net_exit(struct tproxy2_net *tn)
+{
+	nf_tproxy2_walk_accepted(tn, IPPROTO_TCP, tproxy2_unpin_one, NULL);
+	nf_tproxy2_accepted_destroy(tn);
+}
+
+/* ---- a socket's release ---- */
+
+/* A socket's connection as its conntrack's reply tuple has it, local ->
+ * peer, in the family the socket talks: an AF_INET6 socket may talk IPv4
+ * (v4-mapped addresses).  Returns whether it is connected.
+ */
+static bool tproxy2_sk_conn_key(const struct sock *sk,
+				struct tproxy2_conn_key *key)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	memset(key, 0, sizeof(*key));
+	key->proto = sk->sk_protocol;
+	key->lport = inet->inet_sport;
+	key->rport = inet->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		key->family = NFPROTO_IPV6;
+		key->laddr.in6 = inet6_sk(sk)->saddr;
+		key->raddr.in6 = sk->sk_v6_daddr;
+		return key->rport;
+	}
+#endif
+	key->family = NFPROTO_IPV4;
+	key->laddr.ip = inet->inet_saddr;
+	key->raddr.ip = inet->inet_daddr;
+	return key->rport;
+}
+
+/* A TCP socket whose connection was redirected to it (by the tproxy table
+ * or a LISTEN sockref) is released: the connection goes on under
+ * conntrack's own timeouts.  Under RCU; no lock of ours is taken but a
+ * bucket lock of tn->accepted.
+ */
+static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
+{
+	struct tproxy2_conn_key key;
+	struct tproxy2_accepted *a;
+	struct nf_conn *ct;
+
+	if (!tproxy2_sk_conn_key(sk, &key))
+		return;
+	a = nf_tproxy2_accepted_find(tn, &key);
+	if (!a)
+		return;
+	/* unlinked first: a keeper that pins after this sees it gone */
+	ct = nf_tproxy2_accepted_find_ct(sock_net(sk), a);
+	if (!nf_tproxy2_accepted_unlink(tn, a))
+		goto out;
+	if (ct)
+		nf_tproxy2_ct_unpin(ct);
+out:
+	if (ct)
+		nf_ct_put(ct);
+}
+
+/* A connected UDP socket closes: if its flow was tproxied (by the table,
+ * or through a LISTEN sockref), the conntrack goes after the grace time.
+ * Its reply direction is the socket's own view: local -> peer.  It is
+ * looked for in the zones tproxied UDP flows were seen in.
+ */
+static void tproxy2_release_udp_flow(struct sock *sk)
+{
+	struct nf_conntrack_tuple tuple = {};
+	struct nf_conntrack_tuple_hash *h;
+	struct tproxy2_conn_key key;
+	struct nf_conn *ct;
+
+	if (!tproxy2_sk_conn_key(sk, &key))
+		return;
+	tuple.src.l3num = key.family;
+	tuple.src.u3 = key.laddr;
+	tuple.src.u.all = key.lport;
+	tuple.dst.u3 = key.raddr;
+	tuple.dst.u.all = key.rport;
+	tuple.dst.protonum = IPPROTO_UDP;
+	h = nf_tproxy2_find_udp_flow(sock_net(sk), &tuple);
+	if (!h)
+		return;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (nf_tproxy2_ct_released(ct))
+		nf_tproxy2_ct_expire_grace(ct);
+	nf_ct_put(ct);
+}
+
+/**
+ * nf_tproxy2_ct_release_sock - what a released socket's connection lets go of
+ * @tn: the namespace's sockrefs, in which connections were tproxied
+ * @sk: a TCP or UDP socket being released
+ *
+ * A TCP connection redirected to @sk goes on under conntrack's own
+ * timeouts, a UDP flow after the grace time.  Under RCU (the release
+ * callback's, __nf_sockopt_release()).
+ */
+void nf_tproxy2_ct_release_sock(struct tproxy2_net *tn, struct sock *sk)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "tproxy2 socket release outside RCU");
+	if (sk->sk_protocol == IPPROTO_TCP)
+		tproxy2_release_accepted(tn, sk);
+	else
+		tproxy2_release_udp_flow(sk);
 }
