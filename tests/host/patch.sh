@@ -3,7 +3,10 @@
 # pristine tree and gives exactly the assembled tree; so does dist/series/,
 # mail by mail, without fuzz.  No diff header has a timestamp, and no patch
 # of the series includes a header or builds an object that only a later
-# patch adds.  (That every prefix builds is make patch-check's.)
+# patch adds: in the tree as each patch leaves it, the files the series
+# has changed or added so far (a later patch may change a file of ours that
+# an earlier one adds: see scripts/mkpatch.sh).  (That every prefix builds
+# is make patch-check's.)
 set -u
 top=$1
 tarball=${TARBALL:-/usr/src/linux-source-6.12.tar.xz}
@@ -47,6 +50,30 @@ added() {	# the files mail $1 adds
 for m in "$tmp"/dist/series/*.patch; do
 	added "$m" >>"$tmp/added.all"
 done
+# what the files at $tmp/s/ of the list on stdin include ("FILE HEADER")
+includes() {
+	while read -r f; do
+		[ ! -f "$tmp/s/$f" ] || awk -v f="$f" '
+		/^[ \t]*#[ \t]*include[ \t]*[<"]/ {
+			h = $0; sub(/^[^<"]*[<"]/, "", h); sub(/[>"].*/, "", h); print f, h
+		}' "$tmp/s/$f"
+	done
+}
+# the objects their kbuild files build ("FILE OBJECT")
+objects() {
+	while read -r f; do
+		case ${f##*/} in Makefile* | Kbuild*) ;; *) continue ;; esac
+		[ ! -f "$tmp/s/$f" ] || awk -v f="$f" '
+		/^[^#]*(obj-|-y|-objs).*[:+]= / || more {
+			line = $0; more = line ~ /\\$/
+			sub(/^[^=]*= */, "", line); sub(/\\$/, "", line)
+			n = split(line, o, " "); for (i = 1; i <= n; i++) print f, o[i]
+			next
+		}
+		{ more = 0 }' "$tmp/s/$f"
+	done
+}
+: >"$tmp/changed"
 n=0
 for m in "$tmp"/dist/series/*.patch; do
 	case $(basename "$m") in 0000-*) continue ;; esac
@@ -54,10 +81,12 @@ for m in "$tmp"/dist/series/*.patch; do
 	name=$(basename "$m")
 	patch -p1 -s -F0 --no-backup-if-mismatch -d "$tmp/s" <"$m" || fail "$name does not apply"
 	added "$m" >>"$tmp/added"
-	# headers the mail includes, objects it builds: here by now, or
-	# never added by the series (then the pristine tree has them)
-	awk '/^\+\+\+ b\// { f = substr($2, 3) }
-	     /^\+#include [<"]/ { print f, $2 }' "$m" | tr -d '<>"' |
+	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$m" >>"$tmp/changed"
+	sort -u -o "$tmp/changed" "$tmp/changed"
+	# in the tree as the mail leaves it, the headers that the files the
+	# series changed so far include, the objects they build: here by now,
+	# or never added by the series (then the pristine tree has them)
+	includes <"$tmp/changed" |
 	while read -r f h; do
 		for c in "include/$h" "include/uapi/$h" "$(dirname "$f")/$h"; do
 			if grep -qx "$c" "$tmp/added.all"; then
@@ -65,14 +94,7 @@ for m in "$tmp"/dist/series/*.patch; do
 			fi
 		done
 	done || fail "a patch includes a header that a later patch adds"
-	awk '/^\+\+\+ b\// { f = substr($2, 3); next }
-	     /^\+.*(obj-|-y).*[:+]= / || (more && /^\+/) {
-		line = substr($0, 2); more = line ~ /\\$/
-		sub(/^[^=]*= */, "", line); sub(/\\$/, "", line)
-		n = split(line, o, " "); for (i = 1; i <= n; i++) print f, o[i]
-		next
-	     }
-	     { more = 0 }' "$m" |
+	objects <"$tmp/changed" |
 	while read -r f o; do
 		c=$(dirname "$f")/${o%.o}.c
 		if grep -qx "$c" "$tmp/added.all"; then
