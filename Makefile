@@ -86,7 +86,8 @@ $(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h $(ITP) | $(B)/.d
 
 # the kselftests' helper: kernel-tree code, on its own (no tools/, no tests/src/)
 KSFT_NF		:= tools/testing/selftests/net/netfilter
-$(BIN)/tproxy2_sock: $(KSFT_NF)/tproxy2_sock.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h | $(B)/.deps
+$(BIN)/tproxy2_sock: $(KSFT_NF)/tproxy2_sock.c include/uapi/linux/netfilter_ipv4/ip_tproxy.h \
+		include/uapi/linux/netfilter_ipv6/ip6_tproxy.h | $(B)/.deps
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
 

@@ -96,7 +96,7 @@ void nf_tproxy2_ct_unpin(struct nf_conn *ct)
 /* The socket of a tproxied UDP flow went: the conntrack follows after a
  * grace time for datagrams still on their way.
  */
-void nf_tproxy2_ct_expire_grace(struct nf_conn *ct)
+static void tproxy2_ct_expire_grace(struct nf_conn *ct)
 {
 	set_bit(IPS_FIXED_TIMEOUT_BIT, &ct->status);
 	if (nf_ct_is_confirmed(ct))
@@ -155,7 +155,7 @@ static void tproxy2_ct_socket_gone(struct nf_conn *ct)
 	if (nf_ct_protonum(ct) == IPPROTO_TCP)
 		nf_tproxy2_ct_unpin(ct);
 	else
-		nf_tproxy2_ct_expire_grace(ct);
+		tproxy2_ct_expire_grace(ct);
 }
 
 /* The sockref let go of it (UNASSIGN, a new mode): it goes now */
@@ -163,7 +163,7 @@ static void tproxy2_ct_delete(struct nf_conn *ct)
 {
 	if (!nf_ct_is_confirmed(ct))
 		/* on its first packet's way, not in the table yet */
-		nf_tproxy2_ct_expire_grace(ct);
+		tproxy2_ct_expire_grace(ct);
 	else
 		nf_ct_delete(ct, 0, 0);
 }
@@ -201,13 +201,14 @@ void nf_tproxy2_release_cts(struct llist_node *cts)
 
 /* Owned conntracks join @sr without a lock.  If @sr was unlinked
  * meanwhile, whoever sees that takes the list and lets go of it: either
- * nf_tproxy2_unlink() sees the new entries, or we see @sr dead.
+ * tproxy2_unlink() (nf_tproxy2_tables.c) sees the new entries, or we see
+ * @sr dead.
  */
 static void tproxy2_cts_add(struct tproxy2_sockref *sr, struct llist_node *first,
 			    struct llist_node *last)
 {
 	llist_add_batch(first, last, &sr->cts);
-	/* pairs with smp_mb() in nf_tproxy2_unlink() */
+	/* pairs with smp_mb() in tproxy2_unlink() */
 	smp_mb();
 	if (READ_ONCE(sr->dead))
 		nf_tproxy2_release_cts(llist_del_all(&sr->cts));
@@ -430,8 +431,8 @@ nf_tproxy2_accepted_find(struct tproxy2_net *tn,
 /* The conntrack of a redirected connection, by the socket's view of it;
  * a reference is taken.  Under RCU, which keeps @a.
  */
-struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
-					    const struct tproxy2_accepted *a)
+static struct nf_conn *tproxy2_accepted_find_ct(struct net *net,
+						const struct tproxy2_accepted *a)
 {
 	struct nf_conntrack_tuple tuple = {
 		.src.l3num	= a->key.family,
@@ -491,7 +492,7 @@ void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
 			continue;	/* -EAGAIN: resized; some seen twice */
 		if (proto && a->key.proto != proto)
 			continue;
-		ct = nf_tproxy2_accepted_find_ct(tn->net, a);
+		ct = tproxy2_accepted_find_ct(tn->net, a);
 		unlinked = fn(tn, a, ct, data);
 		if (ct)
 			nf_ct_put(ct);
@@ -573,7 +574,7 @@ static void tproxy2_release_accepted(struct tproxy2_net *tn, struct sock *sk)
 	if (!a)
 		return;
 	/* unlinked first: a keeper that pins after this sees it gone */
-	ct = nf_tproxy2_accepted_find_ct(sock_net(sk), a);
+	ct = tproxy2_accepted_find_ct(sock_net(sk), a);
 	if (!nf_tproxy2_accepted_unlink(tn, a))
 		goto out;
 	if (ct)
@@ -608,7 +609,7 @@ static void tproxy2_release_udp_flow(struct sock *sk)
 		return;
 	ct = nf_ct_tuplehash_to_ctrack(h);
 	if (nf_tproxy2_ct_released(ct))
-		nf_tproxy2_ct_expire_grace(ct);
+		tproxy2_ct_expire_grace(ct);
 	nf_ct_put(ct);
 }
 

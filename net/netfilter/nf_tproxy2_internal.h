@@ -362,7 +362,7 @@ enum {
  *	if that was less than TPROXY2_SWEEP_DELAY before its walk began, or
  *	after
  * @udp_zones: the zones other than the default one that tproxied UDP flows
- *	were seen in (nf_tproxy2_note_zone()), for the lookups that know a
+ *	were seen in (tproxy2_note_zone()), for the lookups that know a
  *	flow's tuple but not its zone; filled in on the packet path without
  *	a lock
  * @net: the namespace, for the keeper and the sweeper
@@ -432,8 +432,6 @@ void nf_tproxy2_place_of(const struct tproxy2_sockref *sr,
 int nf_tproxy2_place(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 		     const struct tproxy2_place *to);
 int nf_tproxy2_link(struct tproxy2_net *tn, struct tproxy2_sockref *sr);
-struct llist_node *nf_tproxy2_unlink(struct tproxy2_net *tn,
-				     struct tproxy2_sockref *sr);
 bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
 			       struct llist_node **cts);
 bool nf_tproxy2_walk_sockrefs(struct tproxy2_net *tn,
@@ -446,7 +444,6 @@ void nf_tproxy2_keeper_soon(struct tproxy2_net *tn);
 void nf_tproxy2_ct_keep(struct nf_conn *ct);
 bool nf_tproxy2_ct_pin_confirmed(struct nf_conn *ct);
 void nf_tproxy2_ct_unpin(struct nf_conn *ct);
-void nf_tproxy2_ct_expire_grace(struct nf_conn *ct);
 void nf_tproxy2_ct_expire_on_confirm(struct nf_conn *ct);
 bool nf_tproxy2_ct_gone(struct nf_conn *ct);
 bool nf_tproxy2_ct_released(const struct nf_conn *ct);
@@ -464,8 +461,6 @@ void nf_tproxy2_accepted_add(struct net *net, struct nf_conn *ct,
 struct tproxy2_accepted *
 nf_tproxy2_accepted_find(struct tproxy2_net *tn,
 			 const struct tproxy2_conn_key *key);
-struct nf_conn *nf_tproxy2_accepted_find_ct(struct net *net,
-					    const struct tproxy2_accepted *a);
 bool nf_tproxy2_accepted_unlink(struct tproxy2_net *tn,
 				struct tproxy2_accepted *a);
 void nf_tproxy2_ct_release_sock(struct tproxy2_net *tn, struct sock *sk);

@@ -35,21 +35,21 @@ int __init nf_tproxy2_objects_init(void)
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
 		     sizeof(struct tproxy2_sockref) > 128);
 	get_random_bytes(&nf_tproxy2_once_key, sizeof(nf_tproxy2_once_key));
-	nf_tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
-	if (!nf_tproxy2_wq)
-		return -ENOMEM;
 	nf_tproxy2_sockref_cache = KMEM_CACHE(tproxy2_sockref, SLAB_ACCOUNT);
 	if (!nf_tproxy2_sockref_cache)
-		goto err_wq;
+		return -ENOMEM;
 	nf_tproxy2_ct_cache = KMEM_CACHE(tproxy2_ct, 0);
 	if (!nf_tproxy2_ct_cache)
 		goto err_sockref;
+	nf_tproxy2_wq = alloc_workqueue("tproxy2", 0, 0);
+	if (!nf_tproxy2_wq)
+		goto err_ct;
 	return 0;
 
+err_ct:
+	kmem_cache_destroy(nf_tproxy2_ct_cache);
 err_sockref:
 	kmem_cache_destroy(nf_tproxy2_sockref_cache);
-err_wq:
-	destroy_workqueue(nf_tproxy2_wq);
 	return -ENOMEM;
 }
 
@@ -339,8 +339,8 @@ int nf_tproxy2_link(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
 /* Out of both tables, freed after RCU readers (kfree_rcu()).  Returns the
  * sockref's conntracks, for the caller to let go of without the lock.
  */
-struct llist_node *nf_tproxy2_unlink(struct tproxy2_net *tn,
-				     struct tproxy2_sockref *sr)
+static struct llist_node *tproxy2_unlink(struct tproxy2_net *tn,
+					 struct tproxy2_sockref *sr)
 {
 	struct tproxy2_tables *t = tproxy2_tables_locked(tn);
 	struct llist_node *cts;
@@ -378,7 +378,7 @@ bool nf_tproxy2_remove_sockref(struct tproxy2_net *tn, const struct sock *sk,
 	spin_lock_bh(&tn->lock);
 	sr = nf_tproxy2_find_locked(tn, sk);
 	if (sr)
-		*cts = nf_tproxy2_unlink(tn, sr);
+		*cts = tproxy2_unlink(tn, sr);
 	spin_unlock_bh(&tn->lock);
 	return sr;
 }
@@ -434,6 +434,7 @@ static void tproxy2_free_sockref_at_exit(void *ptr, void *arg)
 
 	llist_for_each_safe(node, next, llist_del_all(&sr->cts))
 		llist_add(node, arg);
+
 	kmem_cache_free(nf_tproxy2_sockref_cache, sr);
 }
 

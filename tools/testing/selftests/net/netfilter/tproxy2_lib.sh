@@ -111,7 +111,8 @@ wait_line()
 tproxy_rule()
 {
 	in_router "$ipt" -t tproxy -A "$@" ||
-		skip "$ipt cannot add \"$*\" (no TPROXY 2.0 extension, lib${ipt%tables-legacy}t_TPROXY)"
+		skip "$ipt cannot add \"$*\"" \
+		     "(no TPROXY 2.0 extension, lib${ipt%tables-legacy}t_TPROXY)"
 }
 
 # ep ADDR PORT: the endpoint as tproxy2_sock takes and prints it,
