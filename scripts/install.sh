@@ -21,7 +21,7 @@ distrib=$lib.distrib
 # SOURCE... DIR
 files() {
 	cat <<EOF
-include/uapi/linux/netfilter/xt_tproxy.h $prefix/include/linux/netfilter
+include/uapi/linux/netfilter/xt_tproxy2.h $prefix/include/linux/netfilter
 include/uapi/linux/netfilter_ipv4/ip_tproxy.h $prefix/include/linux/netfilter_ipv4
 include/uapi/linux/netfilter_ipv4/ipt_TPROXY.h $prefix/include/linux/netfilter_ipv4
 include/uapi/linux/netfilter_ipv4/ipt_tproxy.h $prefix/include/linux/netfilter_ipv4

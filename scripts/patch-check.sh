@@ -61,7 +61,7 @@ for m in "$top"/dist/series/*.patch; do
 	done
 done
 [ "$n" -gt 0 ] || die "dist/series/ is empty"
-for m in iptable_tproxy ipt_TPROXY2 xt_tproxy nf_tproxy2 ip6table_tproxy ip6t_TPROXY2; do
+for m in iptable_tproxy ipt_TPROXY2 xt_tproxy2 nf_tproxy2 ip6table_tproxy ip6t_TPROXY2; do
 	f=$(find "$work/o-m/net" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] || die "$m.ko was not built"
 	echo "  MODULE  ${f#"$work/o-m/"}"

@@ -142,7 +142,7 @@ static int check_kernel(const struct family *f)
 	}
 	if (itp_sa_set_version(fd, f->af, TPROXY_FULLVERSION) < 0) {
 		fprintf(stderr, "tproxy-relay: this kernel has no TPROXY 2.0 for %s "
-			"(%s VERSION: %s); it needs CONFIG_IP_NF_TPROXY2\n",
+			"(%s VERSION: %s); it needs CONFIG_NF_TPROXY2\n",
 			f->name, opt, strerror(errno));
 		err = -1;
 	} else if (bind(fd, (struct sockaddr *)&any, itp_sockaddr_len(&any)) < 0 ||

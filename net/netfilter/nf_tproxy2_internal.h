@@ -33,9 +33,8 @@
  * conntracks they own: the operations of IP_TPROXY, the release of a
  * socket that has a sockref, and the keeper.  tn->setup (a mutex)
  * serialises the setup with the first sockref, and keeps the tables while
- * the keeper walks them; tn->tables changes only under it (and is cleared
- * under tn->lock too, at the namespace's exit).  The packet path takes
- * neither; see nf_tproxy2_hooks.c for what it does take.
+ * the keeper walks them; tn->tables changes only under both.  The packet
+ * path takes neither; see nf_tproxy2_hooks.c for what it does take.
  */
 #ifndef _NF_TPROXY2_INTERNAL_H
 #define _NF_TPROXY2_INTERNAL_H

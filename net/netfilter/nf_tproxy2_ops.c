@@ -98,6 +98,11 @@ static struct tproxy2_tables *tproxy2_setup(struct net *net, u8 family)
 	struct nf_hook_ops *ops;
 	int err;
 
+	/* Without a lock: once set, the tables go only at the namespace's
+	 * exit, and the calling socket holds the namespace (check_net()).  On
+	 * module unload they go before the namespace, but only once no
+	 * socket option call is left: nf_sockopt holds the module for it.
+	 */
 	t = rcu_dereference_check(tn->tables, check_net(net));
 	/* pairs with smp_store_release() below: the lookups are in place */
 	if (likely(t && smp_load_acquire(&tn->ops[i])))
@@ -129,7 +134,10 @@ static struct tproxy2_tables *tproxy2_setup(struct net *net, u8 family)
 	smp_store_release(&tn->ops[i], ops);
 	if (new) {
 		t = new;
+		/* tn->lock too: the operations read the tables under it */
+		spin_lock_bh(&tn->lock);
 		rcu_assign_pointer(tn->tables, t);
+		spin_unlock_bh(&tn->lock);
 	}
 out:
 	mutex_unlock(&tn->setup);

@@ -42,7 +42,8 @@ static void *tproxy2_proc_start(struct seq_file *seq, loff_t *pos)
 	if (!pi->t) {
 		/* The namespace's first sockref comes after the open.  Once
 		 * set, the tables live as long as the namespace, which the
-		 * open file holds.
+		 * open file holds, or, on module unload, until the proc entry
+		 * is removed, which waits for the open files to be done.
 		 */
 		pi->t = rcu_dereference_check(tproxy2_pernet(pi->net)->tables,
 					      check_net(pi->net));

@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 make -s -C "$top" install DESTDIR="$tmp/root" PREFIX=/usr/local >"$tmp/log" 2>&1 ||
 	{ cat "$tmp/log"; fail "make install"; }
 xt=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
-for f in usr/local/include/linux/netfilter/xt_tproxy.h \
+for f in usr/local/include/linux/netfilter/xt_tproxy2.h \
 	 usr/local/include/linux/netfilter_ipv4/ip_tproxy.h \
 	 usr/local/include/linux/netfilter_ipv4/ipt_TPROXY.h \
 	 usr/local/include/linux/netfilter_ipv4/ipt_tproxy.h \

@@ -13,7 +13,7 @@ make -s -C "$ksrc" ARCH=x86 O="$tmp/o" INSTALL_HDR_PATH="$tmp/usr" headers_insta
 for h in ip_tproxy.h ipt_TPROXY.h ipt_tproxy.h; do
 	[ -f "$tmp/usr/include/linux/netfilter_ipv4/$h" ] || fail "$h not installed"
 done
-[ -f "$tmp/usr/include/linux/netfilter/xt_tproxy.h" ] || fail "xt_tproxy.h not installed"
+[ -f "$tmp/usr/include/linux/netfilter/xt_tproxy2.h" ] || fail "xt_tproxy2.h not installed"
 for h in ip6_tproxy.h ip6t_TPROXY.h; do
 	[ -f "$tmp/usr/include/linux/netfilter_ipv6/$h" ] || fail "$h not installed"
 done

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * "tproxy" match: the names of its first header, for userspace that
- * includes it.  The match is xt_tproxy, <linux/netfilter/xt_tproxy.h>.
+ * includes it.  The match is xt_tproxy2, <linux/netfilter/xt_tproxy2.h>.
  */
 #ifndef _IPT_TPROXY_H_match
 #define _IPT_TPROXY_H_match
 
-#include <linux/netfilter/xt_tproxy.h>
+#include <linux/netfilter/xt_tproxy2.h>
 
 #define IPT_TPROXY_TPROXIED	XT_TPROXY_TPROXIED
 #define IPT_TPROXY_SOCKREF	XT_TPROXY_SOCKREF

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Shared by the TPROXY 2.0 (CONFIG_IP_NF_TPROXY2, CONFIG_IP6_NF_TPROXY2)
+# Shared by the TPROXY 2.0 (CONFIG_NF_TPROXY2, CONFIG_IP_NF_TPROXY2, CONFIG_IP6_NF_TPROXY2)
 # tests: the skip checks, the topology and the assertions.
 #
 #  +----------+                +----------+                 +----------+
@@ -201,7 +201,7 @@ in_router iptables-legacy -t tproxy -n -L >/dev/null 2>&1 ||
 	skip "no tproxy table (CONFIG_IP_NF_TPROXY2)"
 in_router "$sock" probe
 rc=$?
-[ "$rc" -ne "$ksft_skip" ] || skip "no IP_TPROXY socket option (CONFIG_IP_NF_TPROXY2)"
+[ "$rc" -ne "$ksft_skip" ] || skip "no IP_TPROXY socket option (CONFIG_NF_TPROXY2)"
 [ "$rc" -eq 0 ] || { echo "FAIL: getsockopt(IP_TPROXY, TPROXY_VERSION)"; exit "$ksft_fail"; }
 
 # IPv6: the addresses, the ip6tables tproxy table, IPV6_TPROXY
@@ -228,7 +228,7 @@ setup_ipv6()
 	in_router "$sock" probe6
 	rc=$?
 	if [ "$rc" -eq "$ksft_skip" ]; then
-		skip6="no IPV6_TPROXY socket option (CONFIG_IP_NF_TPROXY2 with CONFIG_IPV6)"
+		skip6="no IPV6_TPROXY socket option (CONFIG_NF_TPROXY2 with CONFIG_IPV6)"
 	elif [ "$rc" -ne 0 ]; then
 		echo "FAIL: getsockopt(IPV6_TPROXY, TPROXY_VERSION)"
 		exit "$ksft_fail"

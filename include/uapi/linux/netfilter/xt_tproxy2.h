@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * "tproxy" match: connections that TPROXY 2.0 redirected or translated.
- * One match for iptables and ip6tables.
+ * "tproxy" match (xt_tproxy2): connections that TPROXY 2.0 redirected or
+ * translated.  One match for iptables and ip6tables.
  */
-#ifndef _XT_TPROXY_MATCH_H
-#define _XT_TPROXY_MATCH_H
+#ifndef _XT_TPROXY2_H
+#define _XT_TPROXY2_H
 
 #include <linux/types.h>
 
@@ -23,4 +23,4 @@ struct xt_tproxy_match_info {
 	__u8 invert;
 };
 
-#endif /* _XT_TPROXY_MATCH_H */
+#endif /* _XT_TPROXY2_H */

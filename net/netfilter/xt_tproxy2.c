@@ -9,7 +9,7 @@
 #include <linux/module.h>
 #include <linux/skbuff.h>
 #include <linux/netfilter/x_tables.h>
-#include <linux/netfilter/xt_tproxy.h>
+#include <linux/netfilter/xt_tproxy2.h>
 #include <net/netfilter/nf_conntrack.h>
 
 /* One condition: true when not asked for, else the bit XOR its inversion */
