@@ -12,7 +12,7 @@ ipt $R -t tproxy -A PREROUTING -s $CLIENT_IP -p tcp --dport 21 -j TPROXY --on-po
 ipt $R -t nat -A POSTROUTING -s 192.0.2.3 -o s0 -j MASQUERADE || fail "masquerade"
 # The server logs every line; the helper only reads a command that comes
 # after an earlier line of the same direction, so USER goes first.
-bg $S $T/srv $BIN/tpt-sockref tcp reuse bind $SERVER_IP:21 listen \
+bg $S $T/srv $BIN/tpt-sockref tcp reuse bind $SERVER_IP:21 listen rcvtimeo 60000 \
 	accept recvline recvline send ok close use 0 accept recvline recvline send ok close
 bg $R $T/proxy $BIN/tpt-proxy -s squid -B $ROUTER_SIP:0 0.0.0.0:2121
 wait_listen $S 21

@@ -25,11 +25,11 @@ ip6t $R -t nat -A POSTROUTING -s $MASQ_C -o s0 -j MASQUERADE || fail "masquerade
 cr=$(printf '\r')
 # The servers log every line; the helper only reads a line that comes
 # after an earlier line of the same direction, so USER and 220 go first.
-bg $S $T/srv $BIN/tpt-sockref tcp6 reuse bind "[$SERVER_IP6]:21" listen \
+bg $S $T/srv $BIN/tpt-sockref tcp6 reuse bind "[$SERVER_IP6]:21" listen rcvtimeo 60000 \
 	accept recvline recvline send "220 ok$cr" sleep 300 \
 	send "229 Entering Extended Passive Mode (|||5022|)$cr" recv close \
 	use 0 accept recvline recvline send "200 ok$cr" close
-bg $R $T/local $BIN/tpt-sockref tcp6 reuse bind "[::]:2100" listen \
+bg $R $T/local $BIN/tpt-sockref tcp6 reuse bind "[::]:2100" listen rcvtimeo 60000 \
 	accept recvline send "220 ok$cr" sleep 300 \
 	send "229 Entering Extended Passive Mode (|||5023|)$cr" recv close
 # the data channels' listeners: on the server, and on the router
