@@ -29,9 +29,12 @@ for t in $tests; do
 	n=$((n + 1))
 	echo "=== $t"
 	start=$(date +%s)
-	timeout -k 5 "$limit" sh "./$t.sh" >"$TPT_LOGS/$t.log" 2>&1 &
+	# a test may ask for more time ("# tpt-timeout: SECONDS"), never less
+	tl=$(sed -n 's/^# tpt-timeout: \([0-9][0-9]*\)$/\1/p' "./$t.sh" | head -n 1)
+	[ -n "$tl" ] && [ "$tl" -gt "$limit" ] || tl=$limit
+	timeout -k 5 "$tl" sh "./$t.sh" >"$TPT_LOGS/$t.log" 2>&1 &
 	tpid=$!
-	(sleep $((limit - 3)) && kill -0 $tpid 2>/dev/null && dump_stacks >>"$TPT_LOGS/$t.log" 2>&1) &
+	(sleep $((tl - 3)) && kill -0 $tpid 2>/dev/null && dump_stacks >>"$TPT_LOGS/$t.log" 2>&1) &
 	wpid=$!
 	wait $tpid
 	rc=$?

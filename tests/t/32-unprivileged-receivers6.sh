@@ -14,6 +14,8 @@ N=${TPT_OTHER_CONNTRACKS:-100000}
 
 log "$N conntracks in the router's namespace"
 sysctl -qw net.netfilter.nf_conntrack_max=$((N + 50000))
+# the fill may take longer than an unreplied UDP conntrack lives (30 s)
+in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 ipt $R -A FORWARD -m conntrack --ctstate NEW -j ACCEPT || fail "rule"
 in_r ip route add 203.0.113.0/24 via $SERVER_IP
 in_c $BIN/tpt-bench fill $N 203.0.113.0
