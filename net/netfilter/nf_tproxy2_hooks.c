@@ -2,8 +2,7 @@
 /*
  * TPROXY 2.0 sockrefs: the packet path.
  *
- * For the first packet of a new connection, NAT lookups at NF_IP_PRI_TPROXY - 1
- * (ahead of the tproxy table's rules) look for a sockref:
+ * For the first packet of a new connection, NAT lookups look for a sockref:
  *  - PREROUTING and OUTPUT: a LISTEN (or ESTABLISHED) sockref whose foreign
  *    address is the destination; the connection is redirected to its socket;
  *  - POSTROUTING: a CONNECT (or ESTABLISHED) sockref whose socket sends the
@@ -434,25 +433,29 @@ static unsigned int tproxy2_nat_lookup(void *priv, struct sk_buff *skb,
 	return tproxy2_sockref_nat(skb, ct, sr, flags, state);
 }
 
-/* The lookups of each family, ahead of its tproxy table's rules */
+/* The lookups of each family.  The NAT core runs a family's lookups in
+ * priority order, and nf_tables takes nat chains at priorities above
+ * NF_IP_PRI_CONNTRACK only: at it, a sockref comes before every nat chain
+ * and before the tproxy and nat tables' rules, whatever their priority.
+ */
 static const struct nf_hook_ops tproxy2_nat_ops4[] = {
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		.priority	= NF_IP_PRI_TPROXY - 1,
+		.priority	= NF_IP_PRI_CONNTRACK,
 	},
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP_PRI_TPROXY - 1,
+		.priority	= NF_IP_PRI_CONNTRACK,
 	},
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_POST_ROUTING,
-		.priority	= NF_IP_PRI_TPROXY - 1,
+		.priority	= NF_IP_PRI_CONNTRACK,
 	},
 };
 
@@ -461,19 +464,19 @@ static const struct nf_hook_ops tproxy2_nat_ops6[] = {
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		.priority	= NF_IP6_PRI_TPROXY - 1,
+		.priority	= NF_IP6_PRI_CONNTRACK,
 	},
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP6_PRI_TPROXY - 1,
+		.priority	= NF_IP6_PRI_CONNTRACK,
 	},
 	{
 		.hook		= tproxy2_nat_lookup,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_POST_ROUTING,
-		.priority	= NF_IP6_PRI_TPROXY - 1,
+		.priority	= NF_IP6_PRI_CONNTRACK,
 	},
 };
 
