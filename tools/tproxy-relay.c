@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE	/* accept4 */
 /*
  * tproxy-relay: a small transparent TCP and UDP relay on the TPROXY 2.0 API,
  * for IPv4 and IPv6 at once.
@@ -25,6 +26,23 @@
  * from the client's address (ASSIGN(client), ITP_CONNECT).  Idle sessions
  * end after --udp-timeout seconds.
  *
+ * It faces untrusted clients, so:
+ *  - nothing is freed while an event of the same epoll batch may still
+ *    reach it: closed connections and sessions go on a list freed after
+ *    the batch;
+ *  - connections and sessions are capped (--max-conns, --max-sessions,
+ *    by default from the descriptor limit); at the cap, or when accept()
+ *    runs out of descriptors, the listener pauses instead of spinning;
+ *    TCP has connect, idle and half-closed timeouts, UDP an idle one, all
+ *    on the monotonic clock; a session reads a few datagrams a round;
+ *  - a connection or datagram whose original destination is the relay's
+ *    own listening address (a client that connected to it directly) is
+ *    refused: relaying it would connect the relay to itself, forever;
+ *  - refusals are counted and reported at most every --report seconds,
+ *    not line by line;
+ *  - once its sockets are bound it keeps CAP_NET_ADMIN only, runs as
+ *    --user (nobody by default) and sets no_new_privs.
+ *
  * All in one epoll loop.  SIGTERM and SIGINT end it cleanly: every socket is
  * closed, so its sockrefs go with them.
  */
@@ -32,9 +50,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <linux/capability.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,8 +63,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <stdint.h>
 #include <time.h>
@@ -52,9 +77,13 @@
 #include "tproxy2-sockopt.h"
 
 #define BUFSZ	16384
-#define UDP_HASH	1024
+#define UDP_HASH	4096
 #define LISTEN_BACKLOG	65535	/* the kernel caps it at net.core.somaxconn */
 #define MAX_FOREIGN	16
+#define UDP_BUDGET	16	/* datagrams a session or receiver reads a round */
+#define FD_RESERVE	16	/* descriptors kept out of the default caps,
+				 * besides one a --udp-foreign
+				 */
 
 /* One direction of a relayed connection: from src to dst */
 struct pipe {
@@ -69,6 +98,9 @@ struct conn {
 	struct pipe down;	/* server -> client */
 	bool connecting;
 	bool dead;		/* closed; freed after this epoll round */
+	int64_t since;		/* created, then last moved a byte (ms) */
+	int64_t half;		/* when one direction ended (ms), or 0 */
+	struct conn *prev, *next;	/* all live connections */
 	struct conn *next_dead;
 	struct end *ends;
 };
@@ -78,8 +110,9 @@ struct udp_sess {
 	struct sockaddr_storage client, orig;
 	int cfd;		/* the client's side: ITP_ESTABLISHED */
 	int sfd;		/* the server's side: ITP_CONNECT */
-	time_t last;
-	struct udp_sess *next;	/* in its hash chain */
+	int64_t last;		/* ms, monotonic */
+	bool dead;		/* closed; freed after this epoll round */
+	struct udp_sess *next;	/* in its hash chain, then on the dead list */
 	struct end *ends;
 };
 
@@ -92,6 +125,7 @@ struct end {
 	struct udp_sess *u;
 	bool server;
 	int fd;			/* listeners and receivers */
+	bool paused;		/* listeners: not watched for now */
 	struct family *f;	/* listeners and receivers */
 };
 
@@ -108,12 +142,36 @@ struct family {
 	struct end lend, uend;
 };
 
+/* What was refused or failed, reported every --report seconds */
+enum { R_LOOP, R_CONN_CAP, R_FD, R_SESS_CAP, R_TIMEOUT_CONNECT, R_TIMEOUT_IDLE,
+       R_TIMEOUT_HALF, R_ERROR, R_NOMEM, R_N };
+static const char *const rname[R_N] = {
+	[R_LOOP] = "to the relay itself (loop)",
+	[R_CONN_CAP] = "connections at the cap",
+	[R_FD] = "out of descriptors",
+	[R_SESS_CAP] = "datagrams at the session cap",
+	[R_TIMEOUT_CONNECT] = "connect timeouts",
+	[R_TIMEOUT_IDLE] = "idle timeouts",
+	[R_TIMEOUT_HALF] = "half-closed timeouts",
+	[R_ERROR] = "errors",
+	[R_NOMEM] = "out of memory",
+};
+static unsigned long refused[R_N], reported[R_N];
+static bool loop_logged;
+
 static int verbose;
 static unsigned long nconns, nactive;
 static unsigned long nsessions, nsessions_active, nlate;
-static struct conn *dead;
+static struct conn *dead, *conns;
+static struct udp_sess *dead_sess;
 static struct udp_sess *udp_hash[UDP_HASH];
-static int udp_timeout = 60;
+static uint64_t hash_key[2];
+static unsigned long max_conns, max_sessions;
+static unsigned int udp_timeout = 60, connect_timeout = 10, idle_timeout = 300,
+		    half_timeout = 60, report_every = 60;
+static int spare_fd = -1;	/* freed to accept and shed when out of fds */
+static int64_t resume_at;	/* listeners paused for lack of fds until then */
+static int64_t last_report;
 
 static void logmsg(const char *fmt, ...)
 {
@@ -124,6 +182,47 @@ static void logmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+/* Milliseconds on the monotonic clock: a step of the wall clock changes
+ * no timeout
+ */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void count(int what)
+{
+	refused[what]++;
+}
+
+/* One line for all that was refused since the last one, at most every
+ * report_every seconds (and at exit)
+ */
+static void report(bool force)
+{
+	int64_t now = now_ms();
+	char line[512];
+	size_t n = 0;
+
+	if (!force && now - last_report < (int64_t)report_every * 1000)
+		return;
+	for (int i = 0; i < R_N; i++) {
+		if (refused[i] == reported[i])
+			continue;
+		n += snprintf(line + n, sizeof(line) - n, "%s %lu %s", n ? "," : "",
+			      refused[i] - reported[i], rname[i]);
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		reported[i] = refused[i];
+	}
+	if (n)
+		fprintf(stderr, "tproxy-relay: refused or ended:%s\n", line);
+	last_report = now;
 }
 
 /* Refuse to start where the kernel or the capabilities are missing, for
@@ -159,28 +258,33 @@ static int check_kernel(const struct family *f)
 	return err;
 }
 
-static void set_nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-static void watch(int ep, int op, int fd, struct end *e, unsigned int events)
+static int watch(int ep, int op, int fd, struct end *e, unsigned int events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = e };
 
-	epoll_ctl(ep, op, fd, &ev);
+	return epoll_ctl(ep, op, fd, &ev);
 }
+
+/* ---- TCP ---- */
 
 /* Close a connection; its memory goes after the current epoll round,
  * which may still hold events for it.
  */
 static void conn_close(int ep, struct conn *c)
 {
+	if (c->dead)
+		return;
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->up.src, NULL);
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->down.src, NULL);
 	close(c->up.src);
 	close(c->down.src);
 	c->dead = true;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	c->next_dead = dead;
 	dead = c;
 	nactive--;
@@ -195,18 +299,28 @@ static void free_dead(void)
 		free(c->ends);
 		free(c);
 	}
+	while (dead_sess) {
+		struct udp_sess *u = dead_sess;
+
+		dead_sess = u->next;
+		free(u->ends);
+		free(u);
+	}
 }
 
-/* Move what can be moved in one direction; false when it failed. */
-static bool pump(struct pipe *p)
+/* Move what can be moved in one direction; false when it failed.
+ * *moved is set when a byte moved.
+ */
+static bool pump(struct pipe *p, bool *moved)
 {
 	for (;;) {
 		if (p->off < p->len) {
 			ssize_t n = write(p->dst, p->buf + p->off, p->len - p->off);
 
 			if (n < 0)
-				return errno == EAGAIN;
+				return errno == EAGAIN || errno == EINTR;
 			p->off += n;
+			*moved = true;
 			continue;
 		}
 		if (p->eof)
@@ -220,8 +334,9 @@ static bool pump(struct pipe *p)
 			return true;
 		}
 		if (n < 0)
-			return errno == EAGAIN;
+			return errno == EAGAIN || errno == EINTR;
 		p->len = n;
+		*moved = true;
 	}
 }
 
@@ -235,22 +350,124 @@ static int original_dst(int fd, int af, struct sockaddr_storage *orig)
 	return getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, orig, &l);
 }
 
-static void accept_one(int ep, const struct end *le)
+static bool sa_is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* An address of this host (in this network namespace): one a socket can
+ * bind to without IP_FREEBIND.  Unknown (no descriptor) counts as local.
+ */
+static bool sa_is_local(const struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage a = *ss;
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool local;
+
+	if (fd < 0)
+		return true;
+	itp_sockaddr_set_port(&a, 0);
+	local = bind(fd, (struct sockaddr *)&a, itp_sockaddr_len(&a)) == 0 ||
+		errno != EADDRNOTAVAIL;
+	close(fd);
+	return local;
+}
+
+/* Is dst one of our own listening addresses (laddr:port, or any local
+ * address on port where laddr is the wildcard)?  Relaying there would
+ * connect the relay to itself.
+ */
+static bool is_own(const struct sockaddr_storage *laddr, __u16 port,
+		   const struct sockaddr_storage *dst)
+{
+	struct sockaddr_storage own = *laddr;
+
+	if (dst->ss_family != laddr->ss_family || itp_sockaddr_port(dst) != port)
+		return false;
+	itp_sockaddr_set_port(&own, port);
+	if (itp_sockaddr_equal(&own, dst))
+		return true;
+	return sa_is_any(laddr) && sa_is_local(dst);
+}
+
+static void refuse_loop(const char *proto, const struct sockaddr_storage *client,
+			const struct sockaddr_storage *orig)
+{
+	count(R_LOOP);
+	if (!loop_logged || verbose)
+		fprintf(stderr, "tproxy-relay: %s %s -> %s: that is the relay itself "
+			"(a direct connection, not a redirected one); refused%s\n",
+			proto, itp_fmt_sockaddr(client), itp_fmt_sockaddr(orig),
+			loop_logged ? "" : " (further ones are counted)");
+	loop_logged = true;
+}
+
+static void listeners_pause(int ep, struct family *fams, bool pause)
+{
+	for (int i = 0; i < 2; i++) {
+		struct end *le = &fams[i].lend;
+
+		if (!fams[i].on || le->paused == pause)
+			continue;
+		if (watch(ep, EPOLL_CTL_MOD, le->fd, le, pause ? 0 : EPOLLIN) == 0)
+			le->paused = pause;
+	}
+}
+
+/* accept() failed for lack of descriptors: take the newest connection
+ * with the spare descriptor and close it, so that the listener does not
+ * fire again at once; and pause the listeners for a second.
+ */
+static void out_of_fds(int ep, struct family *fams, int lfd)
+{
+	count(R_FD);
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0)
+			close(fd);
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	resume_at = now_ms() + 1000;
+	listeners_pause(ep, fams, true);
+}
+
+static void accept_one(int ep, struct family *fams, const struct end *le)
 {
 	const struct family *f = le->f;
-	struct sockaddr_storage client, orig, faddr;
-	socklen_t cl = sizeof(client);
+	struct sockaddr_storage client, orig, faddr, local;
+	socklen_t cl = sizeof(client), ll = sizeof(local);
 	struct conn *c;
 	struct end *ends;
 	int cfd, sfd;
 
-	cfd = accept(le->fd, (struct sockaddr *)&client, &cl);
-	if (cfd < 0)
+	if (nactive >= max_conns) {
+		count(R_CONN_CAP);
+		listeners_pause(ep, fams, true);
 		return;
+	}
+	cfd = accept4(le->fd, (struct sockaddr *)&client, &cl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			out_of_fds(ep, fams, le->fd);
+		return;
+	}
 	if (original_dst(cfd, f->af, &orig) < 0) {
-		fprintf(stderr, "tproxy-relay: %s: %s (not redirected?)\n",
-			f->af == AF_INET6 ? "IP6T_SO_ORIGINAL_DST" : "SO_ORIGINAL_DST",
-			strerror(errno));
+		count(R_ERROR);
+		logmsg("tproxy-relay: %s: %s (not redirected?)\n",
+		       f->af == AF_INET6 ? "IP6T_SO_ORIGINAL_DST" : "SO_ORIGINAL_DST",
+		       strerror(errno));
+		close(cfd);
+		return;
+	}
+	/* a connection to the relay itself: no translation happened */
+	if ((getsockname(cfd, (struct sockaddr *)&local, &ll) == 0 &&
+	     itp_sockaddr_equal(&local, &orig)) ||
+	    is_own(&f->laddr, itp_sockaddr_port(&f->laddr), &orig)) {
+		refuse_loop("tcp", &client, &orig);
 		close(cfd);
 		return;
 	}
@@ -258,22 +475,33 @@ static void accept_one(int ep, const struct end *le)
 	/* Squid's sequence: bind, ASSIGN(client ip, any port), CONNECT, connect */
 	faddr = client;
 	itp_sockaddr_set_port(&faddr, 0);
-	sfd = socket(f->af, SOCK_STREAM, 0);
+	sfd = socket(f->af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sfd < 0) {
+		close(cfd);
+		if (errno == EMFILE || errno == ENFILE) {
+			count(R_FD);
+			resume_at = now_ms() + 1000;
+			listeners_pause(ep, fams, true);
+		} else {
+			count(R_ERROR);
+		}
+		return;
+	}
 	if (bind(sfd, (const struct sockaddr *)&f->baddr, itp_sockaddr_len(&f->baddr)) < 0 ||
 	    itp_sa_assign(sfd, &faddr) < 0 ||
 	    itp_sa_set_flags(sfd, f->af, ITP_CONNECT) < 0) {
-		fprintf(stderr, "tproxy-relay: foreign address %s: %s\n",
-			itp_fmt_sockaddr(&client), strerror(errno));
+		count(R_ERROR);
+		logmsg("tproxy-relay: foreign address %s: %s\n",
+		       itp_fmt_sockaddr(&client), strerror(errno));
 		close(sfd);
 		close(cfd);
 		return;
 	}
-	set_nonblock(sfd);
-	set_nonblock(cfd);
 	if (connect(sfd, (struct sockaddr *)&orig, itp_sockaddr_len(&orig)) < 0 &&
 	    errno != EINPROGRESS) {
-		fprintf(stderr, "tproxy-relay: connect %s: %s\n",
-			itp_fmt_sockaddr(&orig), strerror(errno));
+		count(R_ERROR);
+		logmsg("tproxy-relay: connect %s: %s\n",
+		       itp_fmt_sockaddr(&orig), strerror(errno));
 		close(sfd);
 		close(cfd);
 		return;
@@ -281,18 +509,38 @@ static void accept_one(int ep, const struct end *le)
 
 	c = calloc(1, sizeof(*c));
 	ends = calloc(2, sizeof(*ends));
+	if (!c || !ends) {
+		count(R_NOMEM);
+		free(c);
+		free(ends);
+		close(sfd);
+		close(cfd);
+		return;
+	}
 	c->up.src = cfd;
 	c->up.dst = sfd;
 	c->down.src = sfd;
 	c->down.dst = cfd;
 	c->connecting = true;
+	c->since = now_ms();
 	c->ends = ends;
 	ends[0].c = c;
 	ends[1].c = c;
 	ends[1].server = true;
 	ends[0].kind = ends[1].kind = END_TCP;
 	/* the client waits until the server connection is up */
-	watch(ep, EPOLL_CTL_ADD, sfd, &ends[1], EPOLLOUT | EPOLLIN | EPOLLRDHUP);
+	if (watch(ep, EPOLL_CTL_ADD, sfd, &ends[1], EPOLLOUT | EPOLLIN | EPOLLRDHUP) < 0) {
+		count(R_ERROR);
+		free(c);
+		free(ends);
+		close(sfd);
+		close(cfd);
+		return;
+	}
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
 	nconns++;
 	nactive++;
 	logmsg("tproxy-relay: %s -> %s, from the client's address\n",
@@ -303,6 +551,7 @@ static void service(int ep, struct end *e)
 {
 	struct conn *c = e->c;
 	struct end *ends = c->ends;
+	bool moved = false;
 
 	if (c->dead)
 		return;
@@ -310,50 +559,125 @@ static void service(int ep, struct end *e)
 		int err = 0;
 		socklen_t l = sizeof(err);
 
-		getsockopt(c->down.src, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (getsockopt(c->down.src, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
 		if (err) {
-			fprintf(stderr, "tproxy-relay: connect: %s\n", strerror(err));
+			count(R_ERROR);
+			logmsg("tproxy-relay: connect: %s\n", strerror(err));
 			conn_close(ep, c);
 			return;
 		}
 		c->connecting = false;
-		watch(ep, EPOLL_CTL_MOD, c->down.src, &ends[1], EPOLLIN | EPOLLOUT | EPOLLET);
-		watch(ep, EPOLL_CTL_ADD, c->up.src, &ends[0], EPOLLIN | EPOLLOUT | EPOLLET);
+		c->since = now_ms();
+		if (watch(ep, EPOLL_CTL_MOD, c->down.src, &ends[1], EPOLLIN | EPOLLOUT | EPOLLET) < 0 ||
+		    watch(ep, EPOLL_CTL_ADD, c->up.src, &ends[0], EPOLLIN | EPOLLOUT | EPOLLET) < 0) {
+			count(R_ERROR);
+			conn_close(ep, c);
+			return;
+		}
 	}
-	if (!pump(&c->up) || !pump(&c->down) ||
+	if (!pump(&c->up, &moved) || !pump(&c->down, &moved) ||
 	    (c->up.eof && c->up.off == c->up.len &&
-	     c->down.eof && c->down.off == c->down.len))
+	     c->down.eof && c->down.off == c->down.len)) {
 		conn_close(ep, c);
+		return;
+	}
+	if (moved)
+		c->since = now_ms();
+	if (!c->half && (c->up.eof || c->down.eof))
+		c->half = now_ms();
+}
+
+/* End the connections past their connect, idle or half-closed timeout */
+static void conn_expire(int ep)
+{
+	int64_t now = now_ms();
+	struct conn *c, *next;
+
+	for (c = conns; c; c = next) {
+		next = c->next;
+		if (c->connecting) {
+			if (now - c->since >= (int64_t)connect_timeout * 1000) {
+				count(R_TIMEOUT_CONNECT);
+				conn_close(ep, c);
+			}
+		} else if (c->half && now - c->half >= (int64_t)half_timeout * 1000 &&
+			   now - c->since >= (int64_t)half_timeout * 1000) {
+			count(R_TIMEOUT_HALF);
+			conn_close(ep, c);
+		} else if (now - c->since >= (int64_t)idle_timeout * 1000) {
+			count(R_TIMEOUT_IDLE);
+			conn_close(ep, c);
+		}
+	}
 }
 
 /* ---- UDP ---- */
 
+/* SipHash-2-4, keyed at start from getrandom(): the flows' addresses and
+ * ports are the clients' choice, the buckets must not be
+ */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+static uint64_t siphash(const unsigned char *in, size_t len, const uint64_t k[2])
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i, left = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, 8);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; j < left; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
 /* The address and port of either family, as bytes to hash */
-static uint32_t sa_hash(uint32_t h, const struct sockaddr_storage *ss)
+static size_t sa_bytes(unsigned char *p, const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-	const unsigned char *p;
-	size_t n;
+	__u16 port = itp_sockaddr_port(ss);
 
 	if (ss->ss_family == AF_INET6) {
-		p = sin6->sin6_addr.s6_addr;
-		n = sizeof(sin6->sin6_addr);
-	} else {
-		p = (const unsigned char *)&sin->sin_addr;
-		n = sizeof(sin->sin_addr);
+		memcpy(p, &sin6->sin6_addr, 16);
+		memcpy(p + 16, &port, 2);
+		return 18;
 	}
-	while (n--)
-		h = (h ^ *p++) * 16777619u;	/* FNV-1a */
-	return (h ^ itp_sockaddr_port(ss)) * 2654435761u;
+	memcpy(p, &sin->sin_addr, 4);
+	memcpy(p + 4, &port, 2);
+	return 6;
 }
 
 static unsigned int udp_bucket(const struct sockaddr_storage *client,
 			       const struct sockaddr_storage *orig)
 {
-	uint32_t h = sa_hash(sa_hash(2166136261u, client), orig);
+	unsigned char b[36];
+	size_t n = sa_bytes(b, client);
 
-	return (h ^ h >> 15) % UDP_HASH;
+	n += sa_bytes(b + n, orig);
+	return siphash(b, n, hash_key) % UDP_HASH;
 }
 
 /* The session of a flow, or the empty slot where it would go */
@@ -388,7 +712,7 @@ static int udp_client_side(const struct sockaddr_storage *client,
 {
 	struct sockaddr_storage local = *laddr;
 	int af = client->ss_family;
-	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1;
+	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -1;
@@ -418,7 +742,7 @@ static int udp_server_side(const struct sockaddr_storage *client,
 			   const struct sockaddr_storage *bindaddr)
 {
 	int af = client->ss_family;
-	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1;
+	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -1;
@@ -436,6 +760,9 @@ static int udp_server_side(const struct sockaddr_storage *client,
 	return fd;
 }
 
+/* Close a session and take it out of its chain; its memory goes after
+ * the current epoll round, which may still hold events for it.
+ */
 static void udp_close(int ep, struct udp_sess **pp)
 {
 	struct udp_sess *u = *pp;
@@ -445,8 +772,9 @@ static void udp_close(int ep, struct udp_sess **pp)
 	epoll_ctl(ep, EPOLL_CTL_DEL, u->sfd, NULL);
 	close(u->cfd);
 	close(u->sfd);
-	free(u->ends);
-	free(u);
+	u->dead = true;
+	u->next = dead_sess;
+	dead_sess = u;
 	nsessions_active--;
 }
 
@@ -454,30 +782,49 @@ static struct udp_sess *udp_open(int ep, const struct sockaddr_storage *client,
 				 const struct sockaddr_storage *orig,
 				 const struct family *f)
 {
-	struct udp_sess *u = calloc(1, sizeof(*u));
+	struct udp_sess *u;
 
+	if (nsessions_active >= max_sessions) {
+		count(R_SESS_CAP);
+		return NULL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u || !(u->ends = calloc(2, sizeof(*u->ends)))) {
+		count(R_NOMEM);
+		free(u);
+		return NULL;
+	}
 	u->client = *client;
 	u->orig = *orig;
 	u->cfd = udp_client_side(client, orig, &f->laddr);
 	u->sfd = u->cfd < 0 ? -1 : udp_server_side(client, orig, &f->baddr);
 	if (u->sfd < 0) {
-		fprintf(stderr, "tproxy-relay: udp session %s -> %s: %s\n",
-			itp_fmt_sockaddr(client), itp_fmt_sockaddr(orig),
-			strerror(errno));
+		count(errno == EMFILE || errno == ENFILE ? R_FD : R_ERROR);
+		logmsg("tproxy-relay: udp session %s -> %s: %s\n",
+		       itp_fmt_sockaddr(client), itp_fmt_sockaddr(orig),
+		       strerror(errno));
 		if (u->cfd >= 0)
 			close(u->cfd);
+		free(u->ends);
 		free(u);
 		return NULL;
 	}
-	u->ends = calloc(2, sizeof(*u->ends));
 	u->ends[0].kind = END_UDP;
 	u->ends[1].kind = END_UDP;
 	u->ends[0].u = u;
 	u->ends[1].u = u;
 	u->ends[1].server = true;
-	watch(ep, EPOLL_CTL_ADD, u->cfd, &u->ends[0], EPOLLIN);
-	watch(ep, EPOLL_CTL_ADD, u->sfd, &u->ends[1], EPOLLIN);
-	u->last = time(NULL);
+	if (watch(ep, EPOLL_CTL_ADD, u->cfd, &u->ends[0], EPOLLIN) < 0 ||
+	    watch(ep, EPOLL_CTL_ADD, u->sfd, &u->ends[1], EPOLLIN) < 0) {
+		count(R_ERROR);
+		epoll_ctl(ep, EPOLL_CTL_DEL, u->cfd, NULL);
+		close(u->cfd);
+		close(u->sfd);
+		free(u->ends);
+		free(u);
+		return NULL;
+	}
+	u->last = now_ms();
 	nsessions++;
 	nsessions_active++;
 	logmsg("tproxy-relay: udp %s -> %s, from the client's address\n",
@@ -519,6 +866,8 @@ static int udp_origaddrs(struct msghdr *msg, int af,
 	return 0;
 }
 
+static unsigned int udp_port_own;	/* --udp-port, host order; 0: none */
+
 /* Datagrams at a receiver: the first of their flow, or ones that were
  * already on their way when the flow's session took over.
  */
@@ -532,7 +881,7 @@ static void udp_receive(int ep, const struct end *re)
 	const struct family *f = re->f;
 
 	/* a few at a time: the sessions' own traffic is served in between */
-	for (int k = 0; k < 16; k++) {
+	for (int k = 0; k < UDP_BUDGET; k++) {
 		struct sockaddr_storage from, src, orig;
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr msg = {
@@ -546,8 +895,9 @@ static void udp_receive(int ep, const struct end *re)
 		if (n < 0)
 			return;
 		if (udp_origaddrs(&msg, f->af, &src, &orig)) {
-			fprintf(stderr, "tproxy-relay: a datagram without %s\n",
-				f->af == AF_INET6 ? "IPV6_ORIGADDRS" : "IP_ORIGADDRS");
+			count(R_ERROR);
+			logmsg("tproxy-relay: a datagram without %s\n",
+			       f->af == AF_INET6 ? "IPV6_ORIGADDRS" : "IP_ORIGADDRS");
 			continue;
 		}
 		pp = udp_find(&src, &orig);
@@ -555,12 +905,18 @@ static void udp_receive(int ep, const struct end *re)
 		if (u) {
 			nlate++;
 		} else {
+			/* sent to the relay's own port, not redirected */
+			if (re == &f->uend && udp_port_own &&
+			    is_own(&f->laddr, htons(udp_port_own), &orig)) {
+				refuse_loop("udp", &src, &orig);
+				continue;
+			}
 			u = udp_open(ep, &src, &orig, f);
 			if (!u)
 				continue;
 			*pp = u;
 		}
-		u->last = time(NULL);
+		u->last = now_ms();
 		if (send(u->sfd, buf, n, 0) < 0)
 			logmsg("tproxy-relay: udp send: %s\n", strerror(errno));
 	}
@@ -570,12 +926,19 @@ static void udp_service(struct end *e)
 {
 	static char buf[65536];
 	struct udp_sess *u = e->u;
-	int from = e->server ? u->sfd : u->cfd;
-	int to = e->server ? u->cfd : u->sfd;
+	int from, to;
 	ssize_t n;
 
-	while ((n = recv(from, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		u->last = time(NULL);
+	if (u->dead)
+		return;
+	from = e->server ? u->sfd : u->cfd;
+	to = e->server ? u->cfd : u->sfd;
+	/* a few a round: one flow's flood does not starve the others */
+	for (int k = 0; k < UDP_BUDGET; k++) {
+		n = recv(from, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		u->last = now_ms();
 		if (send(to, buf, n, 0) < 0)
 			logmsg("tproxy-relay: udp send: %s\n", strerror(errno));
 	}
@@ -584,13 +947,13 @@ static void udp_service(struct end *e)
 /* End the sessions idle for udp_timeout seconds, or all of them */
 static void udp_expire(int ep, bool all)
 {
-	time_t now = time(NULL);
+	int64_t now = now_ms();
 
 	for (int i = 0; i < UDP_HASH; i++) {
 		struct udp_sess **pp = &udp_hash[i];
 
 		while (*pp) {
-			if (all || now - (*pp)->last >= udp_timeout)
+			if (all || now - (*pp)->last >= (int64_t)udp_timeout * 1000)
 				udp_close(ep, pp);
 			else
 				pp = &(*pp)->next;
@@ -600,25 +963,31 @@ static void udp_expire(int ep, bool all)
 
 /* A receiver: bound to the family's listening address and port and fed
  * by a table rule, or tied to a foreign address with ITP_LISTEN | ITP_UNIDIR.
+ * The one fed by a rule has no SO_REUSEADDR: with it, any local user could
+ * bind a more specific address on the same port (with SO_REUSEADDR too)
+ * and take the clients' datagrams.
  */
 static int udp_receiver(const struct family *f, int port,
 			const struct sockaddr_storage *foreign)
 {
 	struct sockaddr_storage local = f->laddr;
-	int fd = socket(f->af, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1, rc;
+	int fd = socket(f->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, rc;
 
 	if (fd < 0) {
 		perror("tproxy-relay: udp socket");
 		return -1;
 	}
 	itp_sockaddr_set_port(&local, foreign ? 0 : htons(port));
-	if (f->af == AF_INET6)
-		setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (!foreign)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (f->af == AF_INET6 &&
+	    setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) {
+		perror("tproxy-relay: IPV6_V6ONLY");
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&local, itp_sockaddr_len(&local)) < 0) {
 		fprintf(stderr, "tproxy-relay: udp bind %s: %s\n",
 			itp_fmt_sockaddr(&local), strerror(errno));
+		close(fd);
 		return -1;
 	}
 	rc = f->af == AF_INET6 ? itp6_recv_origaddrs(fd, 1) : itp_recv_origaddrs(fd, 1);
@@ -626,14 +995,18 @@ static int udp_receiver(const struct family *f, int port,
 		fprintf(stderr, "tproxy-relay: %s: %s\n",
 			f->af == AF_INET6 ? "IPV6_RECVORIGADDRS" : "IP_RECVORIGADDRS",
 			strerror(errno));
+		close(fd);
 		return -1;
 	}
-	/* the sessions will share the foreign address */
+	/* the sessions will share the foreign address (set after bind, on
+	 * an ephemeral port: it lets no one onto a port of ours)
+	 */
 	if (foreign && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 			itp_sa_assign(fd, foreign) < 0 ||
 			itp_sa_set_flags(fd, f->af, ITP_LISTEN | ITP_UNIDIR) < 0)) {
 		fprintf(stderr, "tproxy-relay: udp receiver for %s: %s\n",
 			itp_fmt_sockaddr(foreign), strerror(errno));
+		close(fd);
 		return -1;
 	}
 	return fd;
@@ -642,26 +1015,108 @@ static int udp_receiver(const struct family *f, int port,
 /* The TCP listener of a family */
 static int tcp_listener(const struct family *f)
 {
-	int fd = socket(f->af, SOCK_STREAM, 0), one = 1;
+	int fd = socket(f->af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0) {
 		perror("tproxy-relay: socket");
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* the other family has a listener of its own on the same port */
-	if (f->af == AF_INET6)
-		setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&f->laddr, itp_sockaddr_len(&f->laddr)) < 0 ||
+	/* TCP's SO_REUSEADDR lets no one share a listening port; it lets a
+	 * restarted relay bind beside its old connections in TIME_WAIT
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    /* the other family has a listener of its own on the same port */
+	    (f->af == AF_INET6 &&
+	     setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)&f->laddr, itp_sockaddr_len(&f->laddr)) < 0 ||
 	    listen(fd, LISTEN_BACKLOG) < 0) {
 		fprintf(stderr, "tproxy-relay: listen on %s: %s\n",
 			itp_fmt_sockaddr(&f->laddr), strerror(errno));
 		close(fd);
 		return -1;
 	}
-	set_nonblock(fd);
 	return fd;
 }
+
+/* ---- privileges ---- */
+
+static int capget_(struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	return syscall(SYS_capget, &h, d);
+}
+
+static int capset_(struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	return syscall(SYS_capset, &h, d);
+}
+
+/* Keep CAP_NET_ADMIN (each TPROXY 2.0 call needs it) and nothing else;
+ * become user (unless it is root, or we are not root); no_new_privs.
+ */
+static int drop_privileges(const char *user)
+{
+	struct __user_cap_data_struct d[2];
+	const int keep = CAP_NET_ADMIN;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (geteuid() == 0 && strcmp(user, "root") != 0) {
+		struct passwd *pw = getpwnam(user);
+
+		if (!pw) {
+			fprintf(stderr, "tproxy-relay: no user %s (--user)\n", user);
+			return -1;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	/* the bounding set: needs CAP_SETPCAP, which a relay started by
+	 * systemd with CapabilityBoundingSet= does not have (and needs not)
+	 */
+	for (int c = 0; c <= 63; c++) {
+		if (c == keep)
+			continue;
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EPERM) {
+			perror("tproxy-relay: PR_CAPBSET_DROP");
+			return -1;
+		}
+	}
+	if (uid) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+		    setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ||
+		    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
+			fprintf(stderr, "tproxy-relay: becoming %s: %s\n", user, strerror(errno));
+			return -1;
+		}
+	}
+	if (capget_(d) < 0) {
+		perror("tproxy-relay: capget");
+		return -1;
+	}
+	if (!(d[0].permitted & (1u << keep))) {
+		fprintf(stderr, "tproxy-relay: CAP_NET_ADMIN is not permitted\n");
+		return -1;
+	}
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = 1u << keep;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		perror("tproxy-relay: PR_CAP_AMBIENT_CLEAR_ALL");
+		return -1;
+	}
+	if (capset_(d) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		perror("tproxy-relay: dropping capabilities");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- options ---- */
 
 /* An address for --listen or --bind: a.b.c.d, v6 or [v6]; a v4-mapped one
  * is the IPv4 address
@@ -692,13 +1147,23 @@ static void usage(FILE *f)
 "  iptables-legacy -t tproxy -A PREROUTING -p udp --dport 53 -j TPROXY --on-port 3128\n"
 "redirect to it, and relays them to their original destination from the\n"
 "client's address.\n"
-"  -p, --port PORT        TCP port to listen on (default 3128)\n"
-"  -u, --udp-port PORT    UDP port to receive on (default: no UDP)\n"
+"  -p, --port PORT        TCP port to listen on, 1-65535 (default 3128)\n"
+"  -u, --udp-port PORT    UDP port to receive on, 1-65535 (default: no UDP)\n"
 "  -F, --udp-foreign ADDR:PORT\n"
 "                         also receive UDP sent to this foreign address,\n"
 "                         with no table rule (ITP_LISTEN | ITP_UNIDIR);\n"
 "                         a.b.c.d:port or [v6]:port, up to %d times\n"
 "  -t, --udp-timeout SEC  end idle UDP sessions after SEC seconds (default 60)\n"
+"  -C, --connect-timeout SEC  give up a connect to a server after SEC (10)\n"
+"  -I, --idle-timeout SEC end a connection idle both ways for SEC (300)\n"
+"  -H, --half-closed-timeout SEC\n"
+"                         end a connection SEC after one side ended, if idle (60)\n"
+"  -m, --max-conns N      at most N connections (default: a quarter of the\n"
+"                         descriptor limit, less %d); then the listener waits\n"
+"  -s, --max-sessions N   at most N UDP sessions (default: as --max-conns)\n"
+"  -r, --report SEC       report what was refused at most every SEC (60)\n"
+"  -U, --user USER        run as USER once the sockets are bound, with\n"
+"                         CAP_NET_ADMIN only (default nobody; root keeps uid 0)\n"
 "  -l, --listen ADDR      address to listen on, once per family (default\n"
 "                         0.0.0.0 and ::, IPv6 where the kernel has IPV6_TPROXY);\n"
 "                         with -l only the families given\n"
@@ -706,19 +1171,23 @@ static void usage(FILE *f)
 "                         per family (default 0.0.0.0 and ::: as routing chooses)\n"
 "  -v, --verbose          log every connection and UDP session on stderr\n"
 "  -h, --help             this text\n"
-"SIGTERM or SIGINT: close everything and exit 0.\n", MAX_FOREIGN);
+"SIGTERM or SIGINT: close everything and exit 0.\n", MAX_FOREIGN, FD_RESERVE);
 }
 
-static int parse_port(const char *s, int min)
+/* A decimal number from min to max, all of s; else a message and false */
+static bool parse_num(const char *s, const char *what, unsigned long min,
+		      unsigned long max, unsigned long *v)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
 
-	if (!*s || *end || v < min || v > 65535) {
-		fprintf(stderr, "tproxy-relay: bad port %s\n", s);
-		return -1;
+	errno = 0;
+	if (*s < '0' || *s > '9' || (*v = strtoul(s, &end, 10), errno) || *end ||
+	    *v < min || *v > max) {
+		fprintf(stderr, "tproxy-relay: bad %s \"%s\": a number from %lu to %lu\n",
+			what, s, min, max);
+		return false;
 	}
-	return v;
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -728,6 +1197,13 @@ int main(int argc, char **argv)
 		{ "udp-port", required_argument, NULL, 'u' },
 		{ "udp-foreign", required_argument, NULL, 'F' },
 		{ "udp-timeout", required_argument, NULL, 't' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "half-closed-timeout", required_argument, NULL, 'H' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "max-sessions", required_argument, NULL, 's' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -743,26 +1219,27 @@ int main(int argc, char **argv)
 	struct end send = { .kind = END_SIGNAL }, tend = { .kind = END_TIMER };
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	struct epoll_event evs[64];
+	struct rlimit rl;
+	const char *user = "nobody";
+	unsigned long v, port = 3128, udp_port = 0, avail;
 	sigset_t mask;
-	int opt, sfd, tfd, ep, port = 3128, udp_port = -1, nforeign = 0;
+	int opt, sfd, tfd, ep, nforeign = 0;
 	bool running = true, listen_given = false, bind_given[2] = { false, false };
 
 	for (int i = 0; i < 2; i++) {
 		fams[i].laddr.ss_family = fams[i].af;
 		fams[i].baddr.ss_family = fams[i].af;
 	}
-	while ((opt = getopt_long(argc, argv, "p:u:F:t:l:b:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:u:F:t:C:I:H:m:s:r:U:l:b:vh", opts, NULL)) != -1) {
 		struct family *f;
 
 		switch (opt) {
 		case 'p':
-			port = parse_port(optarg, 0);
-			if (port < 0)
+			if (!parse_num(optarg, "port", 1, 65535, &port))
 				return 2;
 			break;
 		case 'u':
-			udp_port = parse_port(optarg, 1);
-			if (udp_port < 0)
+			if (!parse_num(optarg, "udp port", 1, 65535, &udp_port))
 				return 2;
 			break;
 		case 'F':
@@ -780,11 +1257,32 @@ int main(int argc, char **argv)
 			itp_sockaddr_unmap(&foreign[nforeign++]);
 			break;
 		case 't':
-			udp_timeout = atoi(optarg);
-			if (udp_timeout <= 0) {
-				fprintf(stderr, "tproxy-relay: bad timeout %s\n", optarg);
+		case 'C':
+		case 'I':
+		case 'H':
+		case 'r':
+			/* a day at most for a round trip; a year for the rest */
+			if (!parse_num(optarg, opt == 't' ? "timeout" : "seconds", 1,
+				       opt == 'C' ? 86400 : 31536000, &v))
+				return 2;
+			*(opt == 't' ? &udp_timeout : opt == 'C' ? &connect_timeout :
+			  opt == 'I' ? &idle_timeout : opt == 'H' ? &half_timeout :
+			  &report_every) = v;
+			break;
+		case 'm':
+			if (!parse_num(optarg, "--max-conns", 1, 1UL << 24, &max_conns))
+				return 2;
+			break;
+		case 's':
+			if (!parse_num(optarg, "--max-sessions", 1, 1UL << 24, &max_sessions))
+				return 2;
+			break;
+		case 'U':
+			if (!*optarg) {
+				fprintf(stderr, "tproxy-relay: empty --user\n");
 				return 2;
 			}
+			user = optarg;
 			break;
 		case 'l':
 			if (parse_host(optarg, &ss))
@@ -820,6 +1318,44 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "tproxy-relay: unexpected argument %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	udp_port_own = udp_port;
+
+	/* The caps, from the descriptor limit (the soft one raised to the
+	 * hard one): two descriptors a connection or session
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		perror("tproxy-relay: getrlimit");
+		return 1;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	avail = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1UL << 26) ? 1UL << 26 :
+		rl.rlim_cur;
+	avail = avail > FD_RESERVE + (unsigned long)nforeign ? avail - FD_RESERVE - nforeign : 0;
+	if (!max_conns)
+		max_conns = avail / 4;
+	if (!max_sessions)
+		max_sessions = avail / 4;
+	if (!max_conns || !max_sessions || 2 * (max_conns + max_sessions) > avail) {
+		fprintf(stderr, "tproxy-relay: the descriptor limit (%lu) is too low for "
+			"%lu connections and %lu sessions (2 descriptors each, and %d)\n",
+			(unsigned long)rl.rlim_cur, max_conns, max_sessions,
+			FD_RESERVE + nforeign);
+		return 1;
+	}
+	if (getrandom(hash_key, sizeof(hash_key), 0) != sizeof(hash_key)) {
+		perror("tproxy-relay: getrandom");
+		return 1;
+	}
+
 	/* Without --listen: IPv4, and IPv6 where this kernel has it */
 	for (int i = 0; i < 2; i++) {
 		fams[i].on = listen_given ? fams[i].asked : true;
@@ -851,7 +1387,11 @@ int main(int argc, char **argv)
 		itp_sockaddr_set_port(&f->laddr, htons(port));
 	}
 
-	ep = epoll_create1(0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		perror("tproxy-relay: epoll_create1");
+		return 1;
+	}
 	for (int i = 0; i < 2; i++) {
 		struct family *f = &fams[i];
 
@@ -861,15 +1401,21 @@ int main(int argc, char **argv)
 		f->lend.fd = tcp_listener(f);
 		if (f->lend.fd < 0)
 			return 1;
-		watch(ep, EPOLL_CTL_ADD, f->lend.fd, &f->lend, EPOLLIN);
+		if (watch(ep, EPOLL_CTL_ADD, f->lend.fd, &f->lend, EPOLLIN) < 0) {
+			perror("tproxy-relay: epoll_ctl");
+			return 1;
+		}
 		fprintf(stderr, "tproxy-relay: listening on %s\n", itp_fmt_sockaddr(&f->laddr));
 		if (udp_port > 0) {
 			f->uend = (struct end){ .kind = END_RECEIVER, .f = f };
 			f->uend.fd = udp_receiver(f, udp_port, NULL);
 			if (f->uend.fd < 0)
 				return 1;
-			watch(ep, EPOLL_CTL_ADD, f->uend.fd, &f->uend, EPOLLIN);
-			fprintf(stderr, "tproxy-relay: receiving %s udp on port %d\n",
+			if (watch(ep, EPOLL_CTL_ADD, f->uend.fd, &f->uend, EPOLLIN) < 0) {
+				perror("tproxy-relay: epoll_ctl");
+				return 1;
+			}
+			fprintf(stderr, "tproxy-relay: receiving %s udp on port %lu\n",
 				f->name, udp_port);
 		}
 	}
@@ -878,7 +1424,10 @@ int main(int argc, char **argv)
 		fends[i].fd = udp_receiver(fends[i].f, 0, &foreign[i]);
 		if (fends[i].fd < 0)
 			return 1;
-		watch(ep, EPOLL_CTL_ADD, fends[i].fd, &fends[i], EPOLLIN);
+		if (watch(ep, EPOLL_CTL_ADD, fends[i].fd, &fends[i], EPOLLIN) < 0) {
+			perror("tproxy-relay: epoll_ctl");
+			return 1;
+		}
 		fprintf(stderr, "tproxy-relay: receiving udp for %s\n",
 			itp_fmt_sockaddr(&foreign[i]));
 	}
@@ -888,15 +1437,30 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK);
-	watch(ep, EPOLL_CTL_ADD, sfd, &send, EPOLLIN);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
-	timerfd_settime(tfd, 0, &tick, NULL);
-	watch(ep, EPOLL_CTL_ADD, tfd, &tend, EPOLLIN);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || spare_fd < 0 ||
+	    watch(ep, EPOLL_CTL_ADD, sfd, &send, EPOLLIN) < 0 ||
+	    timerfd_settime(tfd, 0, &tick, NULL) < 0 ||
+	    watch(ep, EPOLL_CTL_ADD, tfd, &tend, EPOLLIN) < 0) {
+		perror("tproxy-relay: signalfd, timerfd");
+		return 1;
+	}
+	if (drop_privileges(user))
+		return 1;
+	fprintf(stderr, "tproxy-relay: running as uid %u with CAP_NET_ADMIN only; "
+		"at most %lu connections and %lu udp sessions\n",
+		(unsigned int)getuid(), max_conns, max_sessions);
+	last_report = now_ms();
 
 	while (running) {
 		int n = epoll_wait(ep, evs, 64, -1);
 
+		if (n < 0 && errno != EINTR) {
+			perror("tproxy-relay: epoll_wait");
+			break;
+		}
 		for (int i = 0; i < n; i++) {
 			struct end *e = evs[i].data.ptr;
 			uint64_t ticks;
@@ -906,14 +1470,17 @@ int main(int argc, char **argv)
 				running = false;
 				break;
 			case END_LISTENER:
-				accept_one(ep, e);
+				accept_one(ep, fams, e);
 				break;
 			case END_RECEIVER:
 				udp_receive(ep, e);
 				break;
 			case END_TIMER:
-				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 					udp_expire(ep, false);
+					conn_expire(ep);
+					report(false);
+				}
 				break;
 			case END_UDP:
 				udp_service(e);
@@ -923,8 +1490,15 @@ int main(int argc, char **argv)
 			}
 		}
 		free_dead();
+		/* the listeners wait while at the cap, and a second after
+		 * running out of descriptors
+		 */
+		if (nactive < max_conns && now_ms() >= resume_at)
+			listeners_pause(ep, fams, false);
 	}
 	udp_expire(ep, true);
+	free_dead();
+	report(true);
 	/* Closing the process closes every socket, and their sockrefs go. */
 	fprintf(stderr, "tproxy-relay: exiting: %lu connections relayed, %lu open; "
 		"%lu udp sessions, %lu datagrams reached a receiver after their "
