@@ -1235,11 +1235,11 @@ int main(int argc, char **argv)
 
 		switch (opt) {
 		case 'p':
-			if (!parse_num(optarg, "port", 1, 65535, &port))
+			if (!parse_num(optarg, "--port", 1, 65535, &port))
 				return 2;
 			break;
 		case 'u':
-			if (!parse_num(optarg, "udp port", 1, 65535, &udp_port))
+			if (!parse_num(optarg, "--udp-port", 1, 65535, &udp_port))
 				return 2;
 			break;
 		case 'F':
@@ -1262,7 +1262,10 @@ int main(int argc, char **argv)
 		case 'H':
 		case 'r':
 			/* a day at most for a round trip; a year for the rest */
-			if (!parse_num(optarg, opt == 't' ? "timeout" : "seconds", 1,
+			if (!parse_num(optarg, opt == 't' ? "--udp-timeout" :
+				       opt == 'C' ? "--connect-timeout" :
+				       opt == 'I' ? "--idle-timeout" :
+				       opt == 'H' ? "--half-closed-timeout" : "--report", 1,
 				       opt == 'C' ? 86400 : 31536000, &v))
 				return 2;
 			*(opt == 't' ? &udp_timeout : opt == 'C' ? &connect_timeout :
@@ -1344,13 +1347,16 @@ int main(int argc, char **argv)
 		max_conns = avail / 4;
 	if (!max_sessions)
 		max_sessions = avail / 4;
-	if (!max_conns || !max_sessions || 2 * (max_conns + max_sessions) > avail) {
-		fprintf(stderr, "tproxy-relay: the descriptor limit (%lu) is too low for "
-			"%lu connections and %lu sessions (2 descriptors each, and %d)\n",
-			(unsigned long)rl.rlim_cur, max_conns, max_sessions,
-			FD_RESERVE + nforeign);
+	if (!max_conns || !max_sessions) {
+		fprintf(stderr, "tproxy-relay: the descriptor limit (%lu) is too low\n",
+			(unsigned long)rl.rlim_cur);
 		return 1;
 	}
+	if (2 * (max_conns + max_sessions) > avail)
+		fprintf(stderr, "tproxy-relay: %lu connections and %lu sessions need more "
+			"descriptors than the limit (%lu) gives; at the limit the "
+			"listeners pause\n", max_conns, max_sessions,
+			(unsigned long)rl.rlim_cur);
 	if (getrandom(hash_key, sizeof(hash_key), 0) != sizeof(hash_key)) {
 		perror("tproxy-relay: getrandom");
 		return 1;

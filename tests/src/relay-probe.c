@@ -13,7 +13,8 @@
  *                                       many were accepted
  *   relay-probe udp-echo2 ADDR MS       answer each datagram with "a:" and it
  *                                       at once, and again with "b:" MS ms later
- *   relay-probe udp-flood ADDR N        answer each datagram N times
+ *   relay-probe udp-flood ADDR N MS     answer each datagram with "a:" and it
+ *                                       at once, and N times with "f:" MS ms later
  *   relay-probe udp-ask SRC DST MSG MS  send MSG from SRC to DST, print each
  *                                       answer that comes in MS ms; exit 1 if
  *                                       none did
@@ -155,7 +156,7 @@ static int tcp_open(int n, const char *dst, const char *src)
 
 static void __attribute__((noreturn)) udp_server(const char *a, int delay, int times)
 {
-	struct pending { struct sockaddr_in to; char msg[512]; long long at; } p[256];
+	struct pending { struct sockaddr_in to; char msg[512]; long long at; int n; } p[256];
 	int fd = sock(SOCK_DGRAM, a, 1), np = 0;
 
 	for (;;) {
@@ -165,9 +166,10 @@ static void __attribute__((noreturn)) udp_server(const char *a, int delay, int t
 
 		for (int i = 0; i < np; i++) {
 			if (p[i].at <= now) {
-				if (sendto(fd, p[i].msg, strlen(p[i].msg), 0,
-					   (struct sockaddr *)&p[i].to, sizeof(p[i].to)) < 0)
-					perror("sendto");
+				for (int k = 0; k < p[i].n; k++)
+					if (sendto(fd, p[i].msg, strlen(p[i].msg), 0,
+						   (struct sockaddr *)&p[i].to, sizeof(p[i].to)) < 0)
+						perror("sendto");
 				p[i--] = p[--np];
 				continue;
 			}
@@ -178,20 +180,19 @@ static void __attribute__((noreturn)) udp_server(const char *a, int delay, int t
 			struct sockaddr_in from;
 			socklen_t fl = sizeof(from);
 			char buf[400], out[512];
+			int m;
 			ssize_t n = recvfrom(fd, buf, sizeof(buf) - 1, 0,
 					     (struct sockaddr *)&from, &fl);
 
 			if (n < 0)
 				continue;
 			buf[n] = '\0';
-			for (int i = 0; i < times; i++) {
-				int m = snprintf(out, sizeof(out), "a:%s", buf);
-
-				sendto(fd, out, m, 0, (struct sockaddr *)&from, fl);
-			}
+			m = snprintf(out, sizeof(out), "a:%s", buf);
+			sendto(fd, out, m, 0, (struct sockaddr *)&from, fl);
 			if (delay >= 0 && np < 256) {
 				p[np].to = from;
-				snprintf(p[np].msg, sizeof(p[np].msg), "b:%s", buf);
+				snprintf(p[np].msg, sizeof(p[np].msg), "%s:%s", times > 1 ? "f" : "b", buf);
+				p[np].n = times;
 				p[np++].at = ms() + delay;
 			}
 		}
@@ -256,8 +257,8 @@ int main(int argc, char **argv)
 		return tcp_open(atoi(argv[2]), argv[3], argc == 5 ? argv[4] : NULL);
 	if (!strcmp(c, "udp-echo2") && argc == 4)
 		udp_server(argv[2], atoi(argv[3]), 1);
-	if (!strcmp(c, "udp-flood") && argc == 4)
-		udp_server(argv[2], -1, atoi(argv[3]));
+	if (!strcmp(c, "udp-flood") && argc == 5)
+		udp_server(argv[2], atoi(argv[4]), atoi(argv[3]));
 	if (!strcmp(c, "udp-ask") && argc == 6) {
 		int fd = sock(SOCK_DGRAM, argv[2], 0);
 
