@@ -4,7 +4,9 @@
 set -eu
 pkgs="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils
       iptables iproute2 libxtables-dev libnetfilter-conntrack-dev pkg-config patch
-      conntrack man-db groff-base kmod rsync"
+      conntrack man-db groff-base kmod rsync
+      autoconf automake libtool libmnl-dev libgmp-dev libjansson-dev libedit-dev
+      asciidoc-base nftables"
 [ "${1:-}" = smp ] && pkgs="qemu-system-x86"
 missing=""
 for p in $pkgs; do

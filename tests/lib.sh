@@ -52,6 +52,9 @@ in_r() { ip netns exec "$R" "$@"; }
 in_s() { ip netns exec "$S" "$@"; }
 ipt() { ns=$1; shift; ip netns exec "$ns" iptables-legacy "$@"; }
 ip6t() { ns=$1; shift; ip netns exec "$ns" ip6tables-legacy "$@"; }
+# the patched nft (make nft: the tproxy2 statement); /usr/sbin/nft is the stock one
+NFT=$TPT_TOP/build/nft/sbin/nft
+nft_in() { ns=$1; shift; ip netns exec "$ns" "$NFT" "$@"; }
 
 setup_topology() {
 	for ns in $C $R $S; do
