@@ -60,7 +60,7 @@ static void tproxy6_tg_check(struct xt_fcheck_call *cb)
 	if (IN6_IS_ADDR_V4MAPPED(&u->addr.in6))
 		xtables_error(PARAMETER_PROBLEM,
 			      "TPROXY: --on-ip must be an IPv6 address, not a v4-mapped one (the IPv4 table redirects IPv4)");
-	info->lport = u->port;
+	info->lport = tproxy_port(u);
 	info->laddr = u->addr.in6;
 }
 

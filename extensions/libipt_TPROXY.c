@@ -65,7 +65,7 @@ static void tproxy_tg_check(struct xt_fcheck_call *cb)
 	if (IN_MULTICAST(ntohl(u->addr.ip)) || u->addr.ip == htonl(INADDR_BROADCAST))
 		xtables_error(PARAMETER_PROBLEM,
 			      "TPROXY: --on-ip must be a unicast address");
-	info->lport = u->port;
+	info->lport = tproxy_port(u);
 	info->laddr = u->addr.ip;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 /* libc's netinet/in.h before the kernel's linux/in.h */
 #include <arpa/inet.h>
+#include <netdb.h>
 /* for afinfo, as the extensions shipped with iptables have it */
 #ifndef XTABLES_INTERNAL
 #define XTABLES_INTERNAL
@@ -33,9 +34,16 @@ enum {
 	O_MARK,
 };
 
-/* What the options said, until the final check fills in the layout. */
+/* What the options said, until the final check fills in the layout.  The
+ * port is read both ways, and the final check takes the one of the rule's
+ * revision: TPROXY 2.0's strictly, mainline's exactly as iptables 1.8.9's
+ * own libxt_TPROXY.so reads it.
+ */
 struct tproxy_udata {
-	uint16_t port;		/* network order */
+	uint16_t port;		/* network order: TPROXY 2.0's reading */
+	uint16_t v1port;	/* network order: mainline's reading */
+	bool port_ok, v1port_ok;
+	char portarg[64];	/* for the message */
 	union nf_inet_addr addr;
 	uint32_t mark, mask;
 	bool mainline;		/* --tproxy-mark seen */
@@ -100,22 +108,72 @@ static inline void tproxy_set_revision(struct xt_entry_target **tp,
 	*tp = t;
 }
 
-/* A number from 0 to 65535 or a service name, in network order;
- * libxtables' XTTYPE_PORT silently takes numbers modulo 65536.
+/* TPROXY 2.0's revision: a decimal number from 0 to 65535 (leading zeros
+ * are decimal, as iptables reads them: 010 is 10) or a service name, in
+ * network order; false if it is neither.  libxtables' XTTYPE_PORT silently
+ * takes numbers modulo 65536.
  */
-static inline uint16_t tproxy_parse_port(const char *arg)
+static inline bool tproxy_parse_port(const char *arg, uint16_t *port)
 {
-	unsigned int port;
+	unsigned long v = 0;
+	const char *p = arg;
 	int service;
 
-	if (xtables_strtoui(arg, NULL, &port, 0, UINT16_MAX))
-		return htons(port);
+	if (*p >= '0' && *p <= '9') {
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((v = v * 10 + (*p - '0')) > UINT16_MAX)
+				return false;
+		if (*p)
+			return false;
+		*port = htons(v);
+		return true;
+	}
+	if (*arg == '-' || *arg == '+' || *arg == ' ' || !*arg)
+		return false;
 	service = xtables_service_to_port(arg, NULL);
-	if (service < 0 || arg[0] == '-' || (arg[0] >= '0' && arg[0] <= '9'))
+	if (service < 0)
+		return false;
+	*port = htons(service);
+	return true;
+}
+
+/* Mainline's revisions (0 and 1): --on-port exactly as iptables 1.8.9's
+ * libxt_TPROXY.so reads it (XTTYPE_PORT, xtables_getportbyname():
+ * getaddrinfo(), which takes a decimal number, leading zeros and all, modulo
+ * 65536, or a service name), so that a rule saved or written for it means
+ * the same port with ours installed in its place.  Network order.
+ */
+static inline bool tproxy_parse_port_v1(const char *arg, uint16_t *port)
+{
+	struct addrinfo *res = NULL, *p;
+	bool ok = false;
+
+	if (getaddrinfo(NULL, arg, NULL, &res) != 0)
+		return false;
+	for (p = res; p; p = p->ai_next) {
+		if (p->ai_family == AF_INET6) {
+			*port = ((const struct sockaddr_in6 *)p->ai_addr)->sin6_port;
+			ok = true;
+			break;
+		}
+		if (p->ai_family == AF_INET) {
+			*port = ((const struct sockaddr_in *)p->ai_addr)->sin_port;
+			ok = true;
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return ok;
+}
+
+/* The port of TPROXY 2.0's revision, or the message */
+static inline uint16_t tproxy_port(const struct tproxy_udata *u)
+{
+	if (!u->port_ok)
 		xtables_error(PARAMETER_PROBLEM,
 			      "TPROXY: --on-port \"%s\" is not a port (0-65535) or a service name",
-			      arg);
-	return htons(service);
+			      u->portarg);
+	return u->port;
 }
 
 /* --on-ip ARG, before libxtables parses it as a host of the rule's
@@ -151,7 +209,9 @@ static inline void tproxy_parse(struct xt_option_call *cb, bool has_v2,
 	xtables_option_parse(cb);
 	switch (cb->entry->id) {
 	case O_ON_PORT:
-		u->port = tproxy_parse_port(cb->arg);
+		snprintf(u->portarg, sizeof(u->portarg), "%s", cb->arg);
+		u->port_ok = tproxy_parse_port(cb->arg, &u->port);
+		u->v1port_ok = tproxy_parse_port_v1(cb->arg, &u->v1port);
 		break;
 	case O_ON_IP:
 		u->addr = cb->val.haddr;
@@ -180,7 +240,11 @@ static inline void tproxy_v1_check(void *data, const struct tproxy_udata *u)
 {
 	struct xt_tproxy_target_info_v1 *info = data;
 
-	info->lport = u->port;
+	/* iptables 1.8.9's own message */
+	if (!u->v1port_ok)
+		xtables_error(PARAMETER_PROBLEM, "Port \"%s\" does not resolve to anything.",
+			      u->portarg);
+	info->lport = u->v1port;
 	info->laddr = u->addr;
 	info->mark_value = u->mark;
 	info->mark_mask = u->mask;

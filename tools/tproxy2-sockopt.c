@@ -236,6 +236,8 @@ const struct in6_origaddrs *itp6_origaddrs(struct msghdr *msg)
 	return itp_cmsg(msg, SOL_IPV6, IPV6_ORIGADDRS, sizeof(struct in6_origaddrs));
 }
 
+static int itp_parse_port(const char *s, __u16 *port);
+
 int itp_parse_addr(const char *s, struct sockaddr_in *sin, int defport)
 {
 	char buf[64], *colon;
@@ -247,7 +249,8 @@ int itp_parse_addr(const char *s, struct sockaddr_in *sin, int defport)
 	colon = strchr(buf, ':');
 	if (colon) {
 		*colon = '\0';
-		sin->sin_port = htons(atoi(colon + 1));
+		if (itp_parse_port(colon + 1, &sin->sin_port))
+			return -1;
 	} else if (defport >= 0) {
 		sin->sin_port = htons(defport);
 	} else {
@@ -280,7 +283,8 @@ static int itp_parse_port(const char *s, __u16 *port)
 	char *end;
 	long v;
 
-	if (!*s)
+	/* digits only: no sign, no blank, no base prefix */
+	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
