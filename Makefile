@@ -33,7 +33,7 @@ EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so \
 # libipt_TPROXY and libip6t_TPROXY in one, for make install (scripts/install.sh)
 XTSYS		:= $(B)/xtables-sys/libxt_TPROXY.so
 
-.PHONY: all deps kernel x86-kernel userspace nft check check-smp demo fuzz soak bench patch patch-check install uninstall clean distclean
+.PHONY: all deps kernel nft-kernel x86-kernel userspace check check-smp demo fuzz soak bench patch patch-check install uninstall clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -50,9 +50,29 @@ $(UML)/.config: $(CONFIG) kernel/uml.config $(PATCHES) scripts/kconfig.sh | $(B)
 	@scripts/kconfig.sh um $(KSRC) $(UML) $(CONFIG) kernel/uml.config
 	@touch $@
 
+# ccache where it is installed (scripts/install-deps.sh installs it): the
+# nft-only kernel below shares most of its objects with the test kernel,
+# and kbuild names the same source the same way in both trees.
+KCC		:= $(shell command -v ccache >/dev/null 2>&1 && echo "ccache gcc" || echo gcc)
+
 kernel: $(UML)/linux
 $(UML)/linux: $(UML)/.config $(B)/.assembled
-	$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) -j$(JOBS) linux
+	$(MAKE) -s -C $(KSRC) ARCH=um O=$(UML) CC="$(KCC)" -j$(JOBS) linux
+	@touch $@
+
+# The test kernel without legacy iptables (no ip_tables, no ip6_tables):
+# TPROXY 2.0's socket API and its nft expression, for make check's third
+# boot.  The test config less the legacy tables, plus kernel/nft-only.config.
+NFT_UML		:= $(B)/uml-nft
+NFT_LEGACY	:= IP_NF_[A-Z0-9_]*|IP6_NF_[A-Z0-9_]*
+$(B)/nft-base.config: $(CONFIG) Makefile | $(B)/.deps
+	@grep -v -E '^CONFIG_($(NFT_LEGACY))=' $(CONFIG) >$@
+$(NFT_UML)/.config: $(B)/nft-base.config kernel/nft-only.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
+	@scripts/kconfig.sh um $(KSRC) $(NFT_UML) $(B)/nft-base.config kernel/nft-only.config
+	@touch $@
+nft-kernel: $(NFT_UML)/linux
+$(NFT_UML)/linux: $(NFT_UML)/.config $(B)/.assembled
+	$(MAKE) -s -C $(KSRC) ARCH=um O=$(NFT_UML) CC="$(KCC)" -j$(JOBS) linux
 	@touch $@
 
 TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
@@ -60,17 +80,7 @@ TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h \
 		   include/uapi/linux/netfilter_ipv6/ip6_tproxy.h
 
-userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock nft
-
-# The patched libnftnl and nft (the tproxy2 statement), from the vendored
-# tarballs (NFT_VENDOR) and extensions/nft/, with nft.8 beside it:
-# scripts/build-nft.sh (make -j2 inside)
-NFT_VENDOR	?= $(TOP)/../shared/vendor
-NFT_INPUTS	:= $(wildcard extensions/nft/libnftnl/* extensions/nft/nftables/*) \
-		   $(wildcard $(NFT_VENDOR)/*.tar.xz) scripts/build-nft.sh
-nft: $(B)/nft/sbin/nft
-$(B)/nft/sbin/nft: $(NFT_INPUTS) | $(B)/.deps
-	@scripts/build-nft.sh $(TOP) $(NFT_VENDOR) $(B)/nft
+userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock
 
 $(BIN)/tproxy-relay: tools/tproxy-relay.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
@@ -101,8 +111,8 @@ $(BIN)/tproxy2_sock: $(KSFT_NF)/tproxy2_sock.c include/uapi/linux/netfilter_ipv4
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -o $@ $<
 
-check: all
-	@scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
+check: all $(NFT_UML)/linux
+	@TPT_NFT_KERNEL=$(NFT_UML)/linux scripts/check.sh $(TOP) $(UML)/linux $(B)/check $(TESTS)
 
 # The demo scenario (also part of make check), printed for a person.
 demo: all
@@ -143,7 +153,7 @@ $(BENCH_UML)/.config: $(B)/bench-base.config kernel/bench.config $(PATCHES) scri
 	@scripts/kconfig.sh um $(KSRC) $(BENCH_UML) $(B)/bench-base.config kernel/bench.config
 	@touch $@
 $(BENCH_UML)/linux: $(BENCH_UML)/.config $(B)/.assembled
-	$(MAKE) -s -C $(KSRC) ARCH=um O=$(BENCH_UML) -j$(JOBS) linux
+	$(MAKE) -s -C $(KSRC) ARCH=um O=$(BENCH_UML) CC="$(KCC)" -j$(JOBS) linux
 	@touch $@
 $(BIN)/tpt-bench: tests/bench/tpt-bench.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)

@@ -65,6 +65,21 @@ tap=$out/tap.txt
 	fi
 	wait
 	cat "$out/uml2.tap" "$out/uml-tt.tap"
+	# The kernel without legacy iptables (TPT_NFT_KERNEL, from make
+	# check): the tests of tests/t/ with a line "# tpt-nft-only", again,
+	# in a boot of their own after the others, which keep the two CPUs.
+	if [ -n "${TPT_NFT_KERNEL:-}" ] && [ "${TPT_VM:-uml}" = uml ]; then
+		nft_tests=""
+		for name in $(cd "$top/tests/t" && grep -l '^# tpt-nft-only' -- *.sh); do
+			if [ $# -eq 0 ] || echo " $t_tests " | grep -qF " $name "; then
+				nft_tests="$nft_tests $name"
+			fi
+		done
+		# shellcheck disable=SC2086
+		[ -z "$nft_tests" ] ||
+			sh "$top/scripts/uml-run.sh" "$top" "$TPT_NFT_KERNEL" "$out/uml-nft" $nft_tests |
+			sed 's/^\(\(not \)\{0,1\}ok [0-9]* - \)/\1nft-only kernel: /'
+	fi
 } | awk '
 	/^ok [0-9]+ / { $2 = ++n }
 	/^not ok [0-9]+ / { $3 = ++n }

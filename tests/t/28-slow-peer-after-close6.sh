@@ -11,7 +11,29 @@
 setup_topology
 size=2097152
 
-# the client side: tproxy table on 9000/9002, REDIRECT on 9001/9003
+# the client side: tproxy table on 9000/9002, REDIRECT on 9001/9003; with
+# TPT_RULES=nft (73-nft-slow-peer*.sh) nft's tproxy2 and redirect instead
+if [ "${TPT_RULES:-}" = nft ]; then
+	. ../lib-nft.sh
+	nft_r -f - <<RULES || fail "ruleset"
+table ip6 t {
+	chain tp {
+		type nat hook prerouting priority dstnat - 30; policy accept;
+		tcp dport 9000 tproxy2 to :3128
+		tcp dport 9002 tproxy2 to :3130
+	}
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 9001 redirect to :3129
+		tcp dport 9003 redirect to :3131
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip6 daddr $SERVER_IP6 tcp dport { 9101, 9103 } snat to $CLIENT_IP6
+	}
+}
+RULES
+else
 ip6t $R -t tproxy -A PREROUTING -p tcp --dport 9000 -j TPROXY --on-port 3128 || fail "rule"
 ip6t $R -t tproxy -A PREROUTING -p tcp --dport 9002 -j TPROXY --on-port 3130 || fail "rule"
 ip6t $R -t nat -A PREROUTING -p tcp --dport 9001 -j REDIRECT --to-ports 3129 || fail "rule"
@@ -21,6 +43,7 @@ ip6t $R -t nat -A POSTROUTING -p tcp -d $SERVER_IP6 --dport 9101 -j SNAT --to-so
 	fail "rule"
 ip6t $R -t nat -A POSTROUTING -p tcp -d $SERVER_IP6 --dport 9103 -j SNAT --to-source $CLIENT_IP6 ||
 	fail "rule"
+fi
 
 # proxies that answer and close at once: all of it fits the send buffer
 # (the listeners wait up to a minute, not a new socket's 5 s: under TCG the

@@ -11,6 +11,9 @@ mkdir -p "$dir" || fail "scratch directory"
 cp "$ksft/lib.sh" "$T/net/" || fail "$ksft/lib.sh (is the tree assembled?)"
 cp "$ksft/netfilter/lib.sh" "$dir/" || fail "$ksft/netfilter/lib.sh"
 cp "$ours"/tproxy2_*.sh "$BIN/tproxy2_sock" "$dir/" || fail "our kselftests and $BIN/tproxy2_sock"
+# tproxy2_nft.sh runs the nft it finds first: the patched one
+mkdir -p "$T/path" && ln -s "$NFT" "$T/path/nft" || fail "the patched nft ($NFT)"
+PATH=$T/path:$PATH
 cd "$dir" || fail "cd $dir"
 failed=""
 for t in tproxy2_*.sh; do

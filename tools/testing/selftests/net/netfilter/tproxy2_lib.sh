@@ -10,7 +10,9 @@
 #  +----------+  10.0.1.0/24  +----------+   10.0.2.0/24   +----------+
 #                dead:1::/64                 dead:2::/64
 #
-# The router forwards; the tproxy table's rules and the proxies are there.
+# The router forwards; the interception rules and the proxies are there:
+# the tproxy table's, or with tproxy2_rules=nft (tproxy2_nft.sh) nftables'
+# tproxy2 statement.
 # The tests run their cases for IPv4, then (use_family 6) for IPv6.  A
 # kernel without TPROXY 2.0 is a skip; one without its IPv6 half runs the
 # IPv4 cases and then skips (tproxy2_exit).
@@ -18,6 +20,8 @@
 source lib.sh
 
 ret=0
+# iptables (the tproxy tables) or nft (the tproxy2 statement)
+tproxy2_rules=${tproxy2_rules:-iptables}
 # the family in use (use_family), its tables command, addresses
 fam=""
 ipt=""
@@ -170,7 +174,11 @@ tproxy2_exit()
 	exit 0
 }
 
-checktool "iptables-legacy --version" "run test without iptables-legacy"
+if [ "$tproxy2_rules" = nft ]; then
+	checktool "nft --version" "run test without nft"
+else
+	checktool "iptables-legacy --version" "run test without iptables-legacy"
+fi
 checktool "ss -V" "run test without ss"
 [ -x "$sock" ] || skip "$sock is not built"
 
@@ -195,10 +203,23 @@ ip -net "$nsclient" route add default via "$router_cip4"
 ip -net "$nsserver" route add default via "$router_sip4"
 in_router sysctl -q net.ipv4.ip_forward=1
 
-# The kernel's two halves: the table (iptables loads its module) and the
-# socket option
-in_router iptables-legacy -t tproxy -n -L >/dev/null 2>&1 ||
-	skip "no tproxy table (CONFIG_IP_NF_TPROXY2)"
+# The kernel's two halves: the table (iptables loads its module) or the
+# nft expression (nft must know it too), and the socket option
+if [ "$tproxy2_rules" = nft ]; then
+	in_router nft -f - >/dev/null 2>&1 <<-EOF ||
+		table inet tproxy2_probe {
+			chain c {
+				type nat hook prerouting priority dstnat - 30;
+				tcp dport 1 tproxy2 to :1
+			}
+		}
+	EOF
+		skip "no tproxy2 in nft or the kernel (CONFIG_NFT_TPROXY2; nftables with tproxy2)"
+	in_router nft delete table inet tproxy2_probe
+else
+	in_router iptables-legacy -t tproxy -n -L >/dev/null 2>&1 ||
+		skip "no tproxy table (CONFIG_IP_NF_TPROXY2)"
+fi
 in_router "$sock" probe
 rc=$?
 [ "$rc" -ne "$ksft_skip" ] || skip "no IP_TPROXY socket option (CONFIG_NF_TPROXY2)"
@@ -217,11 +238,12 @@ setup_ipv6()
 	ip -net "$nsclient" route add default via "$router_cip6"
 	ip -net "$nsserver" route add default via "$router_sip6"
 	in_router sysctl -q net.ipv6.conf.all.forwarding=1
-	if ! ip6tables-legacy --version >/dev/null 2>&1; then
+	if [ "$tproxy2_rules" = nft ]; then
+		:
+	elif ! ip6tables-legacy --version >/dev/null 2>&1; then
 		skip6="run test without ip6tables-legacy"
 		return
-	fi
-	if ! in_router ip6tables-legacy -t tproxy -n -L >/dev/null 2>&1; then
+	elif ! in_router ip6tables-legacy -t tproxy -n -L >/dev/null 2>&1; then
 		skip6="no ip6tables tproxy table (CONFIG_IP6_NF_TPROXY2)"
 		return
 	fi
