@@ -33,7 +33,7 @@ EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so \
 # libipt_TPROXY and libip6t_TPROXY in one, for make install (scripts/install.sh)
 XTSYS		:= $(B)/xtables-sys/libxt_TPROXY.so
 
-.PHONY: all deps kernel nft-kernel x86-kernel userspace check check-smp demo fuzz soak bench patch patch-check install uninstall clean distclean
+.PHONY: all deps kernel nft-kernel x86-kernel userspace nft check check-smp demo fuzz soak bench patch patch-check install uninstall clean distclean
 all: kernel userspace
 
 deps: $(B)/.deps
@@ -80,7 +80,17 @@ TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h \
 		   include/uapi/linux/netfilter_ipv6/ip6_tproxy.h
 
-userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock
+userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock nft
+
+# The patched libnftnl and nft (the tproxy2 statement), from the vendored
+# tarballs (NFT_VENDOR) and extensions/nft/, with nft.8 beside it:
+# scripts/build-nft.sh (make -j2 inside)
+NFT_VENDOR	?= $(TOP)/../shared/vendor
+NFT_INPUTS	:= $(wildcard extensions/nft/libnftnl/* extensions/nft/nftables/*) \
+		   $(wildcard $(NFT_VENDOR)/*.tar.xz) scripts/build-nft.sh
+nft: $(B)/nft/sbin/nft
+$(B)/nft/sbin/nft: $(NFT_INPUTS) | $(B)/.deps
+	@scripts/build-nft.sh $(TOP) $(NFT_VENDOR) $(B)/nft
 
 $(BIN)/tproxy-relay: tools/tproxy-relay.c $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
