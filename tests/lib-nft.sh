@@ -5,15 +5,16 @@
 # nft_r ARGS: the patched nft ($NFT, tests/lib.sh) in the router namespace
 nft_r() { ip netns exec "$R" "$NFT" "$@"; }
 
-# use_family 4|6: FAM (ip, ip6), the addresses CIP RC RS SIP, LO (loopback)
-# and ANY (the wildcard), each also as a grep pattern (P_CIP ...)
+# use_family 4|6: FAM (ip, ip6), TCP (tpt-sockref's socket type), the
+# addresses CIP RC RS SIP, LO (loopback) and ANY (the wildcard), each also
+# as a grep pattern (P_CIP ...)
 use_family() {
 	if [ "$1" = 4 ]; then
 		FAM=ip CIP=$CLIENT_IP RC=$ROUTER_CIP RS=$ROUTER_SIP SIP=$SERVER_IP
-		LO=127.0.0.1 ANY=0.0.0.0 CT_FAM=ipv4
+		LO=127.0.0.1 ANY=0.0.0.0 CT_FAM=ipv4 TCP=tcp
 	else
 		FAM=ip6 CIP=$CLIENT_IP6 RC=$ROUTER_CIP6 RS=$ROUTER_SIP6 SIP=$SERVER_IP6
-		LO=::1 ANY=:: CT_FAM=ipv6
+		LO=::1 ANY=:: CT_FAM=ipv6 TCP=tcp6
 	fi
 	for v in CIP RC RS SIP LO ANY; do
 		eval "a=\$$v"

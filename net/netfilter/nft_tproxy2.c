@@ -14,9 +14,11 @@
  * chain of type nat at prerouting or output.  The sockrefs' own lookups
  * come before every such chain (see nf_tproxy2_hooks.c).
  */
+#include <linux/in.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_tables.h>
 #include <net/netfilter/nf_tproxy2.h>
@@ -26,6 +28,15 @@ struct nft_tproxy2 {
 	u8	sreg_port;
 	u8	family;
 };
+
+/* A local address a connection may be redirected to */
+static bool nft_tproxy2_unicast(u8 family, const union nf_inet_addr *addr)
+{
+	if (family == NFPROTO_IPV4)
+		return !ipv4_is_multicast(addr->ip) && !ipv4_is_lbcast(addr->ip);
+	return !ipv6_addr_is_multicast(&addr->in6) &&
+	       !ipv6_addr_v4mapped(&addr->in6);
+}
 
 static void nft_tproxy2_eval(const struct nft_expr *expr,
 			     struct nft_regs *regs,
@@ -49,6 +60,13 @@ static void nft_tproxy2_eval(const struct nft_expr *expr,
 		else
 			memcpy(&laddr.in6, &regs->data[priv->sreg_addr],
 			       sizeof(laddr.in6));
+		/* what the table's target refuses when its rule is loaded;
+		 * a register may hold it only once the packet is here
+		 */
+		if (!nft_tproxy2_unicast(nft_pf(pkt), &laddr)) {
+			regs->verdict.code = NF_DROP;
+			return;
+		}
 	}
 	if (priv->sreg_port)
 		lport = nft_reg_load_be16(&regs->data[priv->sreg_port]);

@@ -22,7 +22,7 @@ table $FAM tp {
 		tcp dport { 81, 82 } tproxy2 to :tcp dport map { 81 : 3181, 82 : 3182 }
 	}
 	chain out {
-		type nat hook output priority dstnat - 30; policy accept;
+		type nat hook output priority -130; policy accept;
 		$FAM saddr $RC $FAM daddr $SIP tcp dport 90 tproxy2 to :3190
 	}
 }

@@ -71,7 +71,7 @@ ct_lines "dport=81 " >$T/ct81 || fail "no conntrack for port 81"
 expect_not_in $T/ct81 "\[TPROXY\]" "mainline tproxy set the tproxy2 bit"
 
 log "a LISTEN sockref before a DNAT chain at -199"
-bg $R $T/lst $BIN/tpt-sockref tcp bind "$(ep $FOREIGN 0)" assign "$(ep $CIP 7000)" listen \
+bg $R $T/lst $BIN/tpt-sockref $TCP bind "$(ep $FOREIGN 0)" assign "$(ep $CIP 7000)" listen \
 	flags LISTEN print ready accept recvline send from-sockref close
 for _ in $(seq 50); do grep -q ready $T/lst && break; sleep 0.1; done
 in_s $BIN/tpt-client "$(ep $CIP 7000)" data-channel >$T/data || { cat $T/lst; fail "the connection to the foreign address got no answer"; }
@@ -81,7 +81,7 @@ expect_in $T/lst "accepted peer=$P_SIP:[0-9]* local=$P_FOREIGN:[0-9]* orig=$P_CI
 expect_in $T/data "from-sockref" "the server did not get the sockref's answer"
 
 log "a CONNECT sockref before an SNAT chain at -199"
-in_r $BIN/tpt-sockref tcp bind "$(ep $FOREIGN 0)" assign "$(ep $CIP 0)" connectop "$(ep $SIP 21)" \
+in_r $BIN/tpt-sockref $TCP bind "$(ep $FOREIGN 0)" assign "$(ep $CIP 0)" connectop "$(ep $SIP 21)" \
 	flags CONNECT connect "$(ep $SIP 21)" send sockref-out recv >$T/out || { cat $T/out; fail "outgoing"; }
 cat $T/out
 expect_in $T/out "recv=SERVER peer=$P_CIP:[0-9]* .*said=sockref-out" \
