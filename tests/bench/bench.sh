@@ -9,8 +9,10 @@
 #      policy route for the replies
 #   c  nat REDIRECT and a plain connect
 #   d  no proxy
-# and the same four for IPv6 (a6 b6 c6 d6: ip6tables' tables, IPV6_TPROXY,
-# mainline TPROXY with IPV6_TRANSPARENT, REDIRECT), in the same rounds, for
+#   n  tproxy2 with nft: the tproxy2 statement in an inet nat chain instead
+#      of the tproxy table (the same proxy)
+# and the same four for IPv6 (a6 b6 c6 d6 n6: ip6tables' tables, IPV6_TPROXY,
+# mainline TPROXY with IPV6_TRANSPARENT, REDIRECT, nft), in the same rounds, for
 # P1 and P3 over IPv6.
 # The same proxy program (tpt-bench proxy) serves a-c and a6-c6: it listens
 # in both families.
@@ -69,6 +71,7 @@ flush() {
 		for t in tproxy mangle nat; do $x $R -t $t -F; done
 		$x $R -t mangle -X 2>/dev/null
 	done
+	in_r "$NFT" delete table inet bench 2>/dev/null
 }
 
 setup() {
@@ -91,6 +94,14 @@ setup() {
 		-j TPROXY --on-port 3129 --tproxy-mark 1 ;;
 	c|c6) $x $R -t nat -A PREROUTING -p tcp -m multiport --dports 80,81 \
 		-j REDIRECT --to-ports 3130 ;;
+	n|n6) in_r "$NFT" -f - <<-RULES ;;
+		table inet bench {
+			chain pre {
+				type nat hook prerouting priority dstnat - 30;
+				tcp dport { 80, 81 } tproxy2 to :3128
+			}
+		}
+		RULES
 	d|d6) ;;
 	esac
 }
@@ -121,7 +132,8 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'
 }
 
-SETUPS="a b c d a6 b6 c6 d6"
+SETUPS="a b c d n a6 b6 c6 d6 n6"
+NSETUPS=10
 log "warm-up"
 for s in $SETUPS; do
 	setup $s
@@ -133,9 +145,9 @@ for r in $(seq "$ROUNDS"); do
 	echo "router conntracks $(in_r cat /proc/sys/net/netfilter/nf_conntrack_count)," \
 		"client TIME_WAIT sockets $(in_c ss -Htan state time-wait | wc -l)"
 	# each setup goes first in turn: no setup always follows the same one
-	# (round r starts at the r-th of the eight and wraps around)
-	k=$(( (r - 1) % 8 ))
-	order=$(echo $SETUPS $SETUPS | cut -d' ' -f$((k + 1))-$((k + 8)))
+	# (round r starts at the r-th of them and wraps around)
+	k=$(( (r - 1) % NSETUPS ))
+	order=$(echo $SETUPS $SETUPS | cut -d' ' -f$((k + 1))-$((k + NSETUPS)))
 	for s in $order; do
 		setup $s
 		measure "rr_$s" in_c $B rr "$(server $s 80)" $RR_SECONDS $CONC
@@ -236,8 +248,8 @@ for r in 1 2 3; do
 done
 in_r conntrack -F >/dev/null 2>&1
 
-for k in rr_a rr_b rr_c rr_d bulk_a bulk_b bulk_c bulk_d \
-	 rr_a6 rr_b6 rr_c6 rr_d6 bulk_a6 bulk_b6 bulk_c6 bulk_d6 \
+for k in rr_a rr_b rr_c rr_d rr_n bulk_a bulk_b bulk_c bulk_d \
+	 rr_a6 rr_b6 rr_c6 rr_d6 rr_n6 bulk_a6 bulk_b6 bulk_c6 bulk_d6 \
 	 idle_10 idle_100000 shared_10 shared_100000 \
 	 closeplain_0 closeplain_100000 alloc_own_1000 alloc_own_1000000 alloc_other_1000 alloc_other_1000000 \
 	 noalloc_own_1000 noalloc_own_1000000 \
@@ -250,6 +262,8 @@ p2=$(ratio "$m_rr_a" "$m_rr_c")
 p3=$(ratio "$m_bulk_a" "$m_bulk_c")
 p1v6=$(ratio "$m_rr_a6" "$m_rr_b6")
 p3v6=$(ratio "$m_bulk_a6" "$m_bulk_c6")
+p9=$(ratio "$m_rr_n" "$m_rr_a")
+p9v6=$(ratio "$m_rr_n6" "$m_rr_a6")
 p4=$(ratio "$m_idle_100000" "$m_idle_10")
 p5=$(ratio "$m_close_200000" "$m_close_1000")
 p4b=$(ratio "$m_shared_100000" "$m_shared_10")
@@ -267,6 +281,7 @@ cat >"$OUT" <<EOF
     "bulk_mbytes_per_s": { "tproxy2": $m_bulk_a, "v4": $m_bulk_b, "redirect": $m_bulk_c, "none": $m_bulk_d },
     "ipv6_conns_per_s": { "tproxy2": $m_rr_a6, "mainline": $m_rr_b6, "redirect": $m_rr_c6, "none": $m_rr_d6 },
     "ipv6_bulk_mbytes_per_s": { "tproxy2": $m_bulk_a6, "mainline": $m_bulk_b6, "redirect": $m_bulk_c6, "none": $m_bulk_d6 },
+    "nft_conns_per_s": { "ipv4": $m_rr_n, "ipv6": $m_rr_n6 },
     "conns_per_s_idle_sockrefs": { "10": $m_idle_10, "100000": $m_idle_100000 },
     "conns_per_s_sockrefs_on_one_address": { "10": $m_shared_10, "100000": $m_shared_100000 },
     "close_us_no_sockref": { "0_sockrefs": $m_closeplain_0, "100000_sockrefs": $m_closeplain_100000 },
@@ -290,7 +305,9 @@ cat >"$OUT" <<EOF
     "P7_alloc_1000000_vs_1000_conntracks_own_ns": { "value": $p7own, "goal": "<= 1.1" },
     "P7_alloc_1000000_vs_1000_conntracks_other_ns": { "value": $p7other, "goal": "<= 1.1" },
     "P7_control_without_alloc_1000000_vs_1000": { "value": $p7ctl, "goal": "(control)" },
-    "P8_close_100000_vs_0_sockrefs": { "value": $p8, "goal": "<= 1.05" }
+    "P8_close_100000_vs_0_sockrefs": { "value": $p8, "goal": "<= 1.05" },
+    "P9_nft_vs_tproxy_table_conns": { "value": $p9, "goal": ">= 0.98" },
+    "P9_ipv6_nft_vs_tproxy_table_conns": { "value": $p9v6, "goal": ">= 0.98" }
   }
 }
 EOF
