@@ -30,7 +30,7 @@ table ip t {
 	}
 	chain post {
 		type nat hook postrouting priority srcnat; policy accept;
-		ip saddr 192.0.2.3 oifname "s0" masquerade
+		ip saddr 192.0.2.3 oifname "s0" snat to $ROUTER_SIP
 	}
 	chain in {
 		type filter hook input priority filter; policy accept;
