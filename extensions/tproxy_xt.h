@@ -42,7 +42,7 @@ enum {
 struct tproxy_udata {
 	uint16_t port;		/* network order: TPROXY 2.0's reading */
 	uint16_t v1port;	/* network order: mainline's reading */
-	bool port_ok, v1port_ok;
+	bool port_given, port_ok, v1port_ok;
 	char portarg[64];	/* for the message */
 	union nf_inet_addr addr;
 	uint32_t mark, mask;
@@ -169,7 +169,8 @@ static inline bool tproxy_parse_port_v1(const char *arg, uint16_t *port)
 /* The port of TPROXY 2.0's revision, or the message */
 static inline uint16_t tproxy_port(const struct tproxy_udata *u)
 {
-	if (!u->port_ok)
+	/* without --on-port, libxtables says it is missing after this check */
+	if (u->port_given && !u->port_ok)
 		xtables_error(PARAMETER_PROBLEM,
 			      "TPROXY: --on-port \"%s\" is not a port (0-65535) or a service name",
 			      u->portarg);
@@ -210,6 +211,7 @@ static inline void tproxy_parse(struct xt_option_call *cb, bool has_v2,
 	switch (cb->entry->id) {
 	case O_ON_PORT:
 		snprintf(u->portarg, sizeof(u->portarg), "%s", cb->arg);
+		u->port_given = true;
 		u->port_ok = tproxy_parse_port(cb->arg, &u->port);
 		u->v1port_ok = tproxy_parse_port_v1(cb->arg, &u->v1port);
 		break;
@@ -241,7 +243,7 @@ static inline void tproxy_v1_check(void *data, const struct tproxy_udata *u)
 	struct xt_tproxy_target_info_v1 *info = data;
 
 	/* iptables 1.8.9's own message */
-	if (!u->v1port_ok)
+	if (u->port_given && !u->v1port_ok)
 		xtables_error(PARAMETER_PROBLEM, "Port \"%s\" does not resolve to anything.",
 			      u->portarg);
 	info->lport = u->v1port;

@@ -17,6 +17,8 @@ set -eu
 mode=$1 b=$2 destdir=$3 prefix=$4 xt=$5
 lib=$xt/libxt_TPROXY.so
 distrib=$lib.distrib
+unitdir=$prefix/lib/systemd/system
+unit=$unitdir/tproxy-relay.service
 
 # SOURCE... DIR
 files() {
@@ -76,6 +78,11 @@ install)
 		{ echo "install: $b/xtables-sys/libxt_TPROXY.so is not built (make userspace)" >&2; exit 1; }
 	install -m 755 "$b/xtables-sys/libxt_TPROXY.so" "$destdir$lib"
 	echo "  INSTALL $lib (libipt_TPROXY.so and libip6t_TPROXY.so, for the name libxtables looks up first)"
+	# the systemd unit, with the path of the relay
+	install -d "$destdir$unitdir"
+	sed "s|@SBINDIR@|$prefix/sbin|g" tools/tproxy-relay.service >"$destdir$unit"
+	chmod 644 "$destdir$unit"
+	echo "  INSTALL $unit"
 	[ -z "$destdir" ] ||
 		echo "  NOTE    a package of this must divert the system's $lib"
 	;;
@@ -91,6 +98,10 @@ uninstall)
 		cmp -s "$destdir$lib" "$b/xtables-sys/libxt_TPROXY.so"; }; then
 		rm -f "$destdir$lib"
 		echo "  REMOVE  $lib"
+	fi
+	if [ -e "$destdir$unit" ]; then
+		rm -f "$destdir$unit"
+		echo "  REMOVE  $unit"
 	fi
 	divert remove
 	;;

@@ -103,6 +103,58 @@ static bool end_matches(const struct sockaddr_storage *sr,
 	return itp_sockaddr_port(sr) == itp_sockaddr_port(ct);
 }
 
+/* The sockrefs of /proc/net/tproxy, read once (at the first owned
+ * connection) and chained by their local port, which every match needs:
+ * the listing is linear in the connections plus the sockrefs.
+ */
+#define SR_BUCKETS 65536
+struct sockref {
+	char proto[8];
+	struct sockaddr_storage l, r;
+	struct sockref *next;
+	char line[];
+};
+static struct sockref *sr_head[SR_BUCKETS], **sr_tail[SR_BUCKETS];
+static bool sr_loaded;
+
+static void load_sockrefs(void)
+{
+	char line[512], p[8], l[64], f[64], r[64];
+	FILE *file = fopen("/proc/net/tproxy", "r");
+
+	sr_loaded = true;
+	if (!file)
+		return;
+	for (int i = 0; i < SR_BUCKETS; i++)
+		sr_tail[i] = &sr_head[i];
+	while (fgets(line, sizeof(line), file)) {
+		struct sockaddr_storage ls, rs;
+		struct sockref *s;
+		size_t n;
+		unsigned int b;
+
+		if (sscanf(line, "%7s %63s %63s %63s", p, l, f, r) != 4 ||
+		    itp_parse_sockaddr(l, &ls, -1) || itp_parse_sockaddr(r, &rs, -1))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		n = strlen(line) + 1;
+		s = malloc(sizeof(*s) + n);
+		if (!s) {
+			perror("tproxy-conntrack");
+			exit(1);
+		}
+		snprintf(s->proto, sizeof(s->proto), "%s", p);
+		s->l = ls;
+		s->r = rs;
+		s->next = NULL;
+		memcpy(s->line, line, n);
+		b = ntohs(itp_sockaddr_port(&ls));
+		*sr_tail[b] = s;
+		sr_tail[b] = &s->next;
+	}
+	fclose(file);
+}
+
 /* The /proc/net/tproxy lines of the sockref that owns the connection: its
  * socket is the connection's own side, the original source (of a
  * translated, CONNECT, connection) and, if it has a peer, the original
@@ -112,23 +164,16 @@ static bool end_matches(const struct sockaddr_storage *sr,
 static void print_sockref(unsigned int proto, const struct sockaddr_storage *src,
 			  const struct sockaddr_storage *dst)
 {
-	char line[512], p[8], l[64], f[64], r[64], want[8];
-	FILE *file = fopen("/proc/net/tproxy", "r");
-	struct sockaddr_storage ls, rs;
+	char want[8];
 
-	if (!file)
-		return;
+	if (!sr_loaded)
+		load_sockrefs();
 	snprintf(want, sizeof(want), "%s%s", proto_name(proto),
 		 src->ss_family == AF_INET6 ? "6" : "");
-	while (fgets(line, sizeof(line), file)) {
-		if (sscanf(line, "%7s %63s %63s %63s", p, l, f, r) != 4 || strcmp(p, want) ||
-		    itp_parse_sockaddr(l, &ls, -1) || itp_parse_sockaddr(r, &rs, -1) ||
-		    !end_matches(&ls, src, false) || !end_matches(&rs, dst, true))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		printf("  sockref: %s\n", line);
-	}
-	fclose(file);
+	for (const struct sockref *s = sr_head[ntohs(itp_sockaddr_port(src))]; s; s = s->next)
+		if (!strcmp(s->proto, want) && end_matches(&s->l, src, false) &&
+		    end_matches(&s->r, dst, true))
+			printf("  sockref: %s\n", s->line);
 }
 
 static int show(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)

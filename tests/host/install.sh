@@ -25,7 +25,8 @@ for f in usr/local/include/linux/netfilter/xt_tproxy2.h \
 	 usr/local/share/man/man7/ip_tproxy.7 \
 	 usr/local/share/man/man8/tproxy-relay.8 \
 	 usr/local/share/man/man8/tproxy-conntrack.8 \
-	 usr/local/share/man/man8/iptables-tproxy2.8; do
+	 usr/local/share/man/man8/iptables-tproxy2.8 \
+	 usr/local/lib/systemd/system/tproxy-relay.service; do
 	[ -s "$tmp/root/$f" ] || fail "make install did not install /$f"
 	grep -q "INSTALL /$f" "$tmp/log" || fail "make install did not list /$f"
 	echo "installed /$f"
@@ -37,6 +38,22 @@ for m in "$tmp"/root/usr/local/share/man/man*/*; do
 	! grep -q "$(printf '\f')" "$m" || fail "$(basename "$m") has a form feed"
 	echo "renders cleanly: $(basename "$m")"
 done
+
+# the systemd unit: the relay installed, as a user of its own with CAP_NET_ADMIN
+unit=$tmp/root/usr/local/lib/systemd/system/tproxy-relay.service
+for l in "ExecStart=/usr/local/sbin/tproxy-relay " "DynamicUser=yes" "User=tproxy-relay" \
+	 "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE" \
+	 "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE" "NoNewPrivileges=yes" \
+	 "ProtectSystem=strict" "PrivateDevices=yes" "SystemCallFilter=@system-service"; do
+	grep -q "^$l" "$unit" || fail "the unit has no $l"
+done
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/local/sbin/tproxy-relay|$top/build/bin/tproxy-relay|" "$unit" >"$tmp/tproxy-relay.service"
+	# (the man page is not installed on this system: its check is left out)
+	w=$(systemd-analyze verify "$tmp/tproxy-relay.service" 2>&1 | grep -v "Command .man tproxy-relay(8). failed")
+	[ -z "$w" ] || fail "systemd-analyze verify: $w"
+	echo "systemd-analyze verify: clean"
+fi
 
 cmp "$tmp/root/${xt#/}/libxt_TPROXY.so" "$top/build/xtables-sys/libxt_TPROXY.so" ||
 	fail "libxt_TPROXY.so is not our extension"
