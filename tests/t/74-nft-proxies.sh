@@ -27,14 +27,14 @@ log "an inet rule with an address acts on its family only"
 if [ $FAM = ip ]; then mine=85 other=86; else mine=86 other=85; fi
 bg $S $T/srv$mine $BIN/tpt-server "$(ep $SIP $mine)"
 bg $S $T/srv$other $BIN/tpt-server "$(ep $SIP $other)"
-bg $R $T/pmine $BIN/tpt-proxy "$(ep $RS 3$mine)"
+bg $R $T/pmine $BIN/tpt-proxy "$(ep $RS 31$mine)"
 wait_listen $S $mine
 wait_listen $S $other
-wait_listen $R 3$mine
+wait_listen $R 31$mine
 in_c $BIN/tpt-client "$(ep $SIP $mine)" mine >$T/rmine || fail "no answer on port $mine"
 in_c $BIN/tpt-client "$(ep $SIP $other)" other >$T/rother || fail "no answer on port $other"
 cat $T/pmine $T/rmine $T/rother
-expect_in $T/pmine "local=$P_RS:3$mine orig=$P_SIP:$mine" "the rule of this family did not intercept"
+expect_in $T/pmine "local=$P_RS:31$mine orig=$P_SIP:$mine" "the rule of this family did not intercept"
 expect_in $T/rother "SERVER peer=$P_CIP:.*said=other" "the rule of the other family intercepted"
 bg $S $T/srv $BIN/tpt-server "$(ep $SIP 80)"
 wait_listen $S 80
