@@ -1,4 +1,5 @@
 #!/bin/sh
+# tpt-nft-only: also run in the kernel without legacy iptables
 # Zorp-style: foreign bind fails, bind a dummy local address, ASSIGN the
 # foreign ip:port, listen, FLAGS(LISTEN): a connection from the server to
 # that foreign address (an active-FTP data channel) is accepted by the proxy.

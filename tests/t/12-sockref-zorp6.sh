@@ -1,4 +1,5 @@
 #!/bin/sh
+# tpt-nft-only: also run in the kernel without legacy iptables
 # The IPv6 twin of 12-sockref-zorp, through IPV6_TPROXY: foreign bind fails,
 # bind a dummy local address, ASSIGN the foreign [ip]:port, listen,
 # FLAGS(LISTEN): a connection from the server to that foreign address (an

@@ -1,4 +1,5 @@
 #!/bin/sh
+# tpt-nft-only: also run in the kernel without legacy iptables
 # Every documented errno, each followed by a check that nothing changed.
 . ../lib.sh
 ip netns add "$R"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# tpt-nft-only: also run in the kernel without legacy iptables
 # The IPv6 twin of 13-sockref-errors: every documented errno of IPV6_TPROXY
 # on AF_INET6 sockets with IPv6 sockrefs, each followed by a check that
 # nothing changed.  (The dual-stack cases, EAFNOSUPPORT among them, are in

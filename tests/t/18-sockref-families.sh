@@ -1,4 +1,5 @@
 #!/bin/sh
+# tpt-nft-only: also run in the kernel without legacy iptables
 # A sockref of one family never touches the other family's traffic, not
 # even where the addresses have the same bytes: the IPv4 address a.b.c.d
 # and the IPv6 address [xxyy:zzww::] are the same union nf_inet_addr with

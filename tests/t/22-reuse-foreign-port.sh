@@ -1,4 +1,5 @@
 #!/bin/sh
+# tpt-nft-only: also run in the kernel without legacy iptables
 # HAProxy's "usesrc client" with the client's own port: 1000 connect/close
 # cycles from one proxy, always from the same foreign ip:port, all succeed
 # (the original failed with "error applying NAT mapping" once a conntrack of
