@@ -80,7 +80,7 @@ TOOLS		:= $(BIN)/tproxy-conntrack $(BIN)/tproxy-relay
 ITP		:= tools/tproxy2-sockopt.c tools/tproxy2-sockopt.h include/uapi/linux/netfilter_ipv4/ip_tproxy.h \
 		   include/uapi/linux/netfilter_ipv6/ip6_tproxy.h
 
-userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock nft
+userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(BIN)/tpt-nftnl $(B)/man/iptables-tproxy2.8 $(BIN)/tproxy2_sock nft
 
 # The patched libnftnl and nft (the tproxy2 statement), from the vendored
 # tarballs (NFT_VENDOR) and extensions/nft/, with nft.8 beside it:
@@ -109,6 +109,11 @@ $(XTSYS): extensions/libipt_TPROXY.c extensions/libip6t_TPROXY.c $(XTDEPS) | $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WFLAGS) $(UAPI) -fPIC -shared -o $@ extensions/libipt_TPROXY.c \
 		extensions/libip6t_TPROXY.c -lxtables
+
+# raw nf_tables netlink, below nft (libmnl)
+$(BIN)/tpt-nftnl: tests/src/tpt-nftnl.c | $(B)/.deps
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(WFLAGS) -o $@ $< -lmnl
 
 $(BIN)/tpt-%: tests/src/tpt-%.c tests/src/tpt.c tests/src/tpt.h $(ITP) | $(B)/.deps
 	@mkdir -p $(BIN)
