@@ -20,6 +20,9 @@ jobs=${JOBS:-2}
 # a2x runs "env python3": a python earlier in PATH (pyenv) lacks asciidoc
 PATH=/usr/bin:/bin:$PATH
 export PATH
+# run from make install DESTDIR=...: the outer make's variables reach the
+# inner makes through the environment (MAKEFLAGS); they must not
+unset MAKEFLAGS MFLAGS MAKELEVEL DESTDIR PREFIX
 
 nftnl_tar=$vendor/libnftnl-1.2.4.tar.xz
 nft_tar=$vendor/nftables-1.0.6.tar.xz
@@ -28,6 +31,9 @@ for f in "$nftnl_tar" "$nft_tar" "$deb_tar"; do
 	[ -f "$f" ] || { echo "build-nft: $f is missing (see $top/README.md)" >&2; exit 1; }
 done
 mkdir -p "$out"
+# one build at a time (make install and make check may both ask for it)
+exec 9>"$out.lock"
+flock 9
 
 # inputs NAME FILE...: the checksums of FILE... and of the series NAME
 inputs() {
