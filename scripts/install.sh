@@ -13,6 +13,11 @@
 # to the same name.  make uninstall puts it back.  With a DESTDIR (a
 # package being built) nothing is diverted: the package must divert the
 # file itself.
+#
+# nft (make nft) is the patched nftables with the tproxy2 statement,
+# linked statically with its libnftnl and libnftables: it goes to
+# PREFIX/sbin, ahead of /usr/sbin in root's PATH, nft.8 beside it, and the
+# system's nft, libnftables and libnftnl stay as they are.
 set -eu
 mode=$1 b=$2 destdir=$3 prefix=$4 xt=$5
 lib=$xt/libxt_TPROXY.so
@@ -39,6 +44,8 @@ man/ip_tproxy.7 $prefix/share/man/man7
 man/tproxy-relay.8 $prefix/share/man/man8
 man/tproxy-conntrack.8 $prefix/share/man/man8
 $b/man/iptables-tproxy2.8 $prefix/share/man/man8
+$b/nft/sbin/nft $prefix/sbin
+$b/nft/man/nft.8 $prefix/share/man/man8
 EOF
 }
 

@@ -26,13 +26,20 @@ for f in usr/local/include/linux/netfilter/xt_tproxy2.h \
 	 usr/local/share/man/man8/tproxy-relay.8 \
 	 usr/local/share/man/man8/tproxy-conntrack.8 \
 	 usr/local/share/man/man8/iptables-tproxy2.8 \
-	 usr/local/lib/systemd/system/tproxy-relay.service; do
+	 usr/local/lib/systemd/system/tproxy-relay.service \
+	 usr/local/sbin/nft usr/local/share/man/man8/nft.8; do
 	[ -s "$tmp/root/$f" ] || fail "make install did not install /$f"
 	grep -q "INSTALL /$f" "$tmp/log" || fail "make install did not list /$f"
 	echo "installed /$f"
 done
 for m in "$tmp"/root/usr/local/share/man/man*/*; do
 	w=$(man -l --warnings=all "$m" 2>&1 >/dev/null)
+	if [ "$(basename "$m")" = nft.8 ]; then
+		# nftables' own tables overflow the line, as in Debian's nft.8:
+		# the same warnings, numbers aside, and no other
+		stock=$(man -l --warnings=all /usr/share/man/man8/nft.8.gz 2>&1 >/dev/null)
+		[ "$(echo "$w" | tr -d 0-9)" = "$(echo "$stock" | tr -d 0-9)" ] && w=""
+	fi
 	[ -z "$w" ] || fail "$(basename "$m"): $w"
 	# a shell's echo turns \f into a form feed: the page lost its fonts
 	! grep -q "$(printf '\f')" "$m" || fail "$(basename "$m") has a form feed"
