@@ -85,7 +85,7 @@ userspace: $(EXTENSIONS) $(XTSYS) $(TEST_BINS) $(TOOLS) $(BIN)/tpt-bench $(BIN)/
 # The patched libnftnl and nft (the tproxy2 statement), from the vendored
 # tarballs (NFT_VENDOR) and extensions/nft/, with nft.8 beside it:
 # scripts/build-nft.sh (make -j2 inside)
-NFT_VENDOR	?= $(TOP)/../shared/vendor
+NFT_VENDOR	?= $(firstword $(wildcard $(TOP)/../shared/vendor) /work/shared/vendor)
 NFT_INPUTS	:= $(wildcard extensions/nft/libnftnl/* extensions/nft/nftables/*) \
 		   $(wildcard $(NFT_VENDOR)/*.tar.xz) scripts/build-nft.sh
 nft: $(B)/nft/sbin/nft
