@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	mnl_nlmsg_batch_next(b);
 
 	rseq = seq;
-	nlh = msg(mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE,
+	nlh = msg(mnl_nlmsg_batch_current(b), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE,
 		  NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, family, seq++);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, argv[2]);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, argv[3]);

@@ -7,11 +7,36 @@
 setup_topology
 in_c ip addr add 192.0.2.3/24 dev eth0
 
+# with TPT_RULES=nft (72-nft-sip-helper-bypass.sh): nft's ct helper, tproxy2
+# and redirect instead
+if [ "${TPT_RULES:-}" = nft ]; then
+	. ../lib-nft.sh
+	nft_r -f - <<RULES || fail "ruleset"
+table ip t {
+	ct helper sip-5060 {
+		type "sip" protocol udp
+	}
+	chain helpers {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 5060 ct helper set "sip-5060"
+	}
+	chain tp {
+		type nat hook prerouting priority dstnat - 30; policy accept;
+		ip saddr $CLIENT_IP udp dport 5060 tproxy2 to :5070
+	}
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip saddr 192.0.2.3 udp dport 5060 redirect to :5070
+	}
+}
+RULES
+else
 ipt $R -t raw -A PREROUTING -p udp --dport 5060 -j CT --helper sip || fail "helper rule"
 ipt $R -t tproxy -A PREROUTING -s $CLIENT_IP -p udp --dport 5060 -j TPROXY --on-port 5070 ||
 	fail "rule"
 ipt $R -t nat -A PREROUTING -s 192.0.2.3 -p udp --dport 5060 -j REDIRECT --to-ports 5070 ||
 	fail "redirect"
+fi
 bg $R $T/recv $BIN/tpt-udp recv 0.0.0.0:5070
 wait_listen $R 5070 udp
 

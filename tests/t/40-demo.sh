@@ -14,8 +14,13 @@ check() { # WHAT CONDITION...
 }
 
 echo "== tproxy2 demo: client $CLIENT_IP -> router $ROUTER_CIP/$ROUTER_SIP (tproxy-relay) -> server $SERVER_IP"
-echo "router# iptables-legacy -t tproxy -A PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128"
-ipt $R -t tproxy -A PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128 || fail "rule"
+echo "router# nft add table inet proxy"
+echo "router# nft add chain inet proxy pre '{ type nat hook prerouting priority dstnat - 30; }'"
+echo "router# nft add rule inet proxy pre tcp dport 80 tproxy2 to :3128"
+echo "         (with legacy iptables: iptables-legacy -t tproxy -A PREROUTING -p tcp --dport 80 -j TPROXY --on-port 3128)"
+in_r "$NFT" add table inet proxy &&
+	in_r "$NFT" add chain inet proxy pre "{ type nat hook prerouting priority dstnat - 30; }" &&
+	in_r "$NFT" add rule inet proxy pre tcp dport 80 tproxy2 to :3128 || fail "rule"
 echo "router# tproxy-relay -p 3128"
 bg $S $T/srv $BIN/tpt-sockref tcp reuse bind $SERVER_IP:80 listen accept recvline send "200 OK from $SERVER_IP" sleep 3000
 wait_listen $S 80
