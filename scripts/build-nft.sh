@@ -109,7 +109,9 @@ if ! cmp -s "$out/nftables.inputs" "$out/nftables.built" 2>/dev/null ||
 			--with-json --with-cli=editline --with-xtables &&
 		make -j$jobs -C src && make -C doc nft.8"
 	mkdir -p "$out/sbin" "$out/man"
-	cp "$out/src/nftables/src/nft" "$out/sbin/nft"
+	# renamed into place: a test may be running the old nft
+	cp "$out/src/nftables/src/nft" "$out/sbin/nft.new"
+	mv -f "$out/sbin/nft.new" "$out/sbin/nft"
 	cp "$out/src/nftables/doc/nft.8" "$out/man/nft.8"
 	cp "$out/nftables.inputs" "$out/nftables.built"
 	echo "  BUILT   $out/sbin/nft, $out/man/nft.8"
