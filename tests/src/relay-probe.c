@@ -8,6 +8,8 @@
  *   relay-probe tcp-silent ADDR         accept and hold, never read or write
  *   relay-probe tcp-ask DST MSG [SRC]   connect (from SRC), send MSG, print
  *                                       the answer; exit 1 if none in 5 s
+ *   relay-probe tcp-late DST SRC MS MSG connect from SRC, send MSG after MS ms,
+ *                                       print the answer; exit 1 if none
  *   relay-probe tcp-open N DST [SRC]    open N connections (from SRC), then
  *                                       close them all at once; print how
  *                                       many were accepted
@@ -119,7 +121,7 @@ static int tcp_connect(const char *dst, const char *src)
 	return fd;
 }
 
-static int tcp_ask(const char *dst, const char *msg, const char *src)
+static int tcp_late(const char *dst, const char *src, int wait, const char *msg)
 {
 	struct timeval tv = { .tv_sec = 5 };
 	char buf[4096];
@@ -129,6 +131,7 @@ static int tcp_ask(const char *dst, const char *msg, const char *src)
 	if (fd < 0)
 		die("connect");
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	usleep(wait * 1000);
 	if (write(fd, msg, strlen(msg)) < 0)
 		die("write");
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
@@ -252,7 +255,9 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "tcp-silent") && argc == 3)
 		tcp_server(argv[2], 1);
 	if (!strcmp(c, "tcp-ask") && (argc == 4 || argc == 5))
-		return tcp_ask(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+		return tcp_late(argv[2], argc == 5 ? argv[4] : NULL, 0, argv[3]);
+	if (!strcmp(c, "tcp-late") && argc == 6)
+		return tcp_late(argv[2], argv[3], atoi(argv[4]), argv[5]);
 	if (!strcmp(c, "tcp-open") && (argc == 4 || argc == 5))
 		return tcp_open(atoi(argv[2]), argv[3], argc == 5 ? argv[4] : NULL);
 	if (!strcmp(c, "udp-echo2") && argc == 4)
