@@ -50,9 +50,8 @@ $(UML)/.config: $(CONFIG) kernel/uml.config $(PATCHES) scripts/kconfig.sh | $(B)
 	@scripts/kconfig.sh um $(KSRC) $(UML) $(CONFIG) kernel/uml.config
 	@touch $@
 
-# ccache where it is installed (scripts/install-deps.sh installs it): the
-# nft-only kernel below shares most of its objects with the test kernel,
-# and kbuild names the same source the same way in both trees.
+# ccache where it is installed (scripts/install-deps.sh installs it), for
+# rebuilds after a make clean or of a second tree.
 KCC		:= $(shell command -v ccache >/dev/null 2>&1 && echo "ccache gcc" || echo gcc)
 
 kernel: $(UML)/linux
@@ -63,11 +62,17 @@ $(UML)/linux: $(UML)/.config $(B)/.assembled
 # The test kernel without legacy iptables (no ip_tables, no ip6_tables):
 # TPROXY 2.0's socket API and its nft expression, for make check's third
 # boot.  The test config less the legacy tables, plus kernel/nft-only.config.
+# Its tree starts as a copy of the test kernel's (objects, times and the
+# CONFIG_ dependencies kbuild records): kbuild then rebuilds only what the
+# config change touches.  (ccache cannot share objects between the two:
+# each config's autoconf.h has its own lines, which every file's
+# preprocessed output counts.)
 NFT_UML		:= $(B)/uml-nft
 NFT_LEGACY	:= IP_NF_[A-Z0-9_]*|IP6_NF_[A-Z0-9_]*
 $(B)/nft-base.config: $(CONFIG) Makefile | $(B)/.deps
 	@grep -v -E '^CONFIG_($(NFT_LEGACY))=' $(CONFIG) >$@
-$(NFT_UML)/.config: $(B)/nft-base.config kernel/nft-only.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled
+$(NFT_UML)/.config: $(B)/nft-base.config kernel/nft-only.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled $(UML)/linux
+	@[ -d $(NFT_UML) ] || { echo "  COPY    $(UML) -> $(NFT_UML)"; cp -a $(UML) $(NFT_UML); }
 	@scripts/kconfig.sh um $(KSRC) $(NFT_UML) $(B)/nft-base.config kernel/nft-only.config
 	@touch $@
 nft-kernel: $(NFT_UML)/linux

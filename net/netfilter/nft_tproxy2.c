@@ -109,9 +109,6 @@ static int nft_tproxy2_family(const struct nft_ctx *ctx,
 	default:
 		return -EOPNOTSUPP;
 	}
-	if (f == NFPROTO_IPV6 && !IS_ENABLED(CONFIG_NF_TABLES_IPV6))
-		return -EAFNOSUPPORT;
-
 	*family = f;
 	return 0;
 }

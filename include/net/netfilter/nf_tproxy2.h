@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TPROXY 2.0: what nf_tproxy2.ko offers other modules (the tproxy table's
- * TPROXY target).  Its sockrefs, the ties between a socket and a foreign
- * address that IP_TPROXY makes, are its own.
+ * TPROXY 2.0: what nf_tproxy2.ko offers other modules (the tproxy tables'
+ * TPROXY targets, the nf_tables tproxy2 expression).  Its sockrefs, the
+ * ties between a socket and a foreign address that IP_TPROXY makes, are
+ * its own.
  */
 #ifndef _NF_TPROXY2_H
 #define _NF_TPROXY2_H
@@ -15,7 +16,7 @@ struct sk_buff;
 /**
  * nf_tproxy2_redirect - redirect a new connection to a local address
  * @skb: the connection's first packet, with its conntrack, not confirmed
- *	yet: the tproxy table runs among the NAT core's lookups, which see
+ *	yet: the callers run among the NAT core's lookups, which see
  *	only packets that have one
  * @hooknum: NF_INET_PRE_ROUTING or NF_INET_LOCAL_OUT
  * @laddr: the address, of the conntrack's family; all zero for the

@@ -204,9 +204,11 @@ ip -net "$nsserver" route add default via "$router_sip4"
 in_router sysctl -q net.ipv4.ip_forward=1
 
 # The kernel's two halves: the table (iptables loads its module) or the
-# nft expression (nft must know it too), and the socket option
+# nft expression, and the socket option.  An nft that does not know the
+# statement is a skip; a kernel that refuses the rule is one without the
+# expression (a skip) or a failure, if nft_tproxy2 is there.
 if [ "$tproxy2_rules" = nft ]; then
-	in_router nft -f - >/dev/null 2>&1 <<-EOF ||
+	if ! in_router nft -f - >"$tmp/probe" 2>&1 <<-EOF
 		table inet tproxy2_probe {
 			chain c {
 				type nat hook prerouting priority dstnat - 30;
@@ -214,7 +216,16 @@ if [ "$tproxy2_rules" = nft ]; then
 			}
 		}
 	EOF
-		skip "no tproxy2 in nft or the kernel (CONFIG_NFT_TPROXY2; nftables with tproxy2)"
+	then
+		cat "$tmp/probe"
+		grep -q "syntax error" "$tmp/probe" &&
+			skip "nft does not know tproxy2 (nftables with TPROXY 2.0's patches)"
+		grep -qsw nft_tproxy2 /proc/modules /lib/modules/"$(uname -r)"/modules.builtin \
+			/lib/modules/"$(uname -r)"/modules.dep ||
+			skip "no tproxy2 expression in the kernel (CONFIG_NFT_TPROXY2)"
+		echo "FAIL: the kernel refused a tproxy2 rule"
+		exit "$ksft_fail"
+	fi
 	in_router nft delete table inet tproxy2_probe
 else
 	in_router iptables-legacy -t tproxy -n -L >/dev/null 2>&1 ||

@@ -28,15 +28,17 @@ table inet tproxy2 {
 	}
 	chain in {
 		type filter hook input priority filter; policy accept;
-		tcp dport 3128 ct status tproxied counter
+		meta nfproto ipv4 tcp dport 3128 ct status tproxied counter
+		meta nfproto ipv6 tcp dport 3128 ct status tproxied counter
 	}
 }
 EOF
 
-# counter CHAIN: the packets its rule counted
+# counter CHAIN [PATTERN]: the packets counted by the rule of CHAIN that
+# matches PATTERN
 counter()
 {
-	in_router nft list chain inet tproxy2 "$1" |
+	in_router nft list chain inet tproxy2 "$1" | grep -- "${2:-counter}" |
 		sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
 }
 
@@ -66,7 +68,7 @@ nft_cases()
 	[ "$fam" = 6 ] && n=2
 	check "the rule saw the first packet of each connection" "$(counter pre)" "^$n$"
 	check_not "ct status tproxied matched the intercepted connection" \
-		"$(counter in)" "^0$"
+		"$(counter in "ipv$fam ")" "^0$"
 
 	ip netns pids "$nsserver" | xargs -r kill 2>/dev/null
 	ip netns pids "$nsrouter" | xargs -r kill 2>/dev/null
