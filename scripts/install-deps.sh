@@ -2,7 +2,7 @@
 # Install what building and testing tproxy2 needs, if it is missing (Debian 12, as root).
 # install-deps.sh smp: what make check-smp needs besides (qemu).
 set -eu
-pkgs="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils
+pkgs="linux-source-6.12 build-essential ccache bc flex bison libelf-dev libssl-dev cpio xz-utils
       iptables iproute2 libxtables-dev libnetfilter-conntrack-dev pkg-config patch
       conntrack man-db groff-base kmod rsync
       autoconf automake libtool libmnl-dev libgmp-dev libjansson-dev libedit-dev
