@@ -82,14 +82,16 @@ logged() {
 	fi
 }
 
-# libnftnl: a static library, for nft only
+# libnftnl: a static library, for nft only; its unit test of tproxy2 runs
 inputs libnftnl "$nftnl_tar" >"$out/libnftnl.inputs"
 if ! cmp -s "$out/libnftnl.inputs" "$out/libnftnl.built" 2>/dev/null; then
 	echo "  BUILD   libnftnl 1.2.4 (patched) in $out/src/libnftnl"
 	unpack libnftnl "$nftnl_tar"
 	logged libnftnl sh -c "cd '$out/src/libnftnl' &&
 		./configure --prefix='$out/libnftnl' --disable-shared --enable-static &&
-		make -j$jobs && rm -rf '$out/libnftnl' && make install"
+		make -j$jobs &&
+		make -C tests nft-expr_tproxy2-test && ./tests/nft-expr_tproxy2-test &&
+		rm -rf '$out/libnftnl' && make install"
 	cp "$out/libnftnl.inputs" "$out/libnftnl.built"
 	rm -f "$out/nftables.built"
 fi
