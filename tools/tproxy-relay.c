@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#define _GNU_SOURCE	/* accept4 */
 /*
  * tproxy-relay: a small transparent TCP and UDP relay on the TPROXY 2.0 API,
  * for IPv4 and IPv6 at once.
@@ -46,6 +45,7 @@
  * All in one epoll loop.  SIGTERM and SIGINT end it cleanly: every socket is
  * closed, so its sockrefs go with them.
  */
+#define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
