@@ -17,7 +17,7 @@ table ip t {
 		type "sip" protocol udp
 	}
 	chain helpers {
-		type filter hook prerouting priority filter; policy accept;
+		type filter hook prerouting priority mangle; policy accept;
 		udp dport 5060 ct helper set "sip-5060"
 	}
 	chain tp {

@@ -21,7 +21,7 @@ tproxy2_rules=nft
 source tproxy2_lib.sh
 
 in_router nft -f - <<EOF || { echo "FAIL: the tproxy2 ruleset"; exit "$ksft_fail"; }
-table inet tproxy2 {
+table inet tproxy2_test {
 	chain pre {
 		type nat hook prerouting priority dstnat - 30; policy accept;
 		tcp dport 80 counter tproxy2 to :3128
@@ -38,7 +38,7 @@ EOF
 # matches PATTERN
 counter()
 {
-	in_router nft list chain inet tproxy2 "$1" | grep -- "${2:-counter}" |
+	in_router nft list chain inet tproxy2_test "$1" | grep -- "${2:-counter}" |
 		sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
 }
 
