@@ -61,7 +61,8 @@ $(UML)/linux: $(UML)/.config $(B)/.assembled
 
 # The test kernel without legacy iptables (no ip_tables, no ip6_tables):
 # TPROXY 2.0's socket API and its nft expression, for make check's third
-# boot.  The test config less the legacy tables, plus kernel/nft-only.config.
+# boot.  The test config less the legacy tables, plus kernel/uml.config and
+# kernel/nft-only.config.
 # Its tree starts as a copy of the test kernel's (objects, times and the
 # CONFIG_ dependencies kbuild records): kbuild then rebuilds only what the
 # config change touches.  (ccache cannot share objects between the two:
@@ -71,9 +72,9 @@ NFT_UML		:= $(B)/uml-nft
 NFT_LEGACY	:= IP_NF_[A-Z0-9_]*|IP6_NF_[A-Z0-9_]*
 $(B)/nft-base.config: $(CONFIG) Makefile | $(B)/.deps
 	@grep -v -E '^CONFIG_($(NFT_LEGACY))=' $(CONFIG) >$@
-$(NFT_UML)/.config: $(B)/nft-base.config kernel/nft-only.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled $(UML)/linux
+$(NFT_UML)/.config: $(B)/nft-base.config kernel/uml.config kernel/nft-only.config $(PATCHES) scripts/kconfig.sh | $(B)/.assembled $(UML)/linux
 	@[ -d $(NFT_UML) ] || { echo "  COPY    $(UML) -> $(NFT_UML)"; cp -a $(UML) $(NFT_UML); }
-	@scripts/kconfig.sh um $(KSRC) $(NFT_UML) $(B)/nft-base.config kernel/nft-only.config
+	@scripts/kconfig.sh um $(KSRC) $(NFT_UML) $(B)/nft-base.config kernel/uml.config kernel/nft-only.config
 	@touch $@
 nft-kernel: $(NFT_UML)/linux
 $(NFT_UML)/linux: $(NFT_UML)/.config $(B)/.assembled
