@@ -167,7 +167,7 @@ static struct udp_sess *dead_sess;
 static struct udp_sess *udp_hash[UDP_HASH];
 static uint64_t hash_key[2];
 static unsigned long max_conns, max_sessions;
-static unsigned int udp_timeout = 60, connect_timeout = 10, idle_timeout = 300,
+static unsigned int udp_timeout = 60, connect_timeout = 10, idle_timeout = 0,
 		    half_timeout = 60, report_every = 60;
 static int spare_fd = -1;	/* freed to accept and shed when out of fds */
 static int64_t resume_at;	/* listeners paused for lack of fds until then */
@@ -605,7 +605,7 @@ static void conn_expire(int ep)
 			   now - c->since >= (int64_t)half_timeout * 1000) {
 			count(R_TIMEOUT_HALF);
 			conn_close(ep, c);
-		} else if (now - c->since >= (int64_t)idle_timeout * 1000) {
+		} else if (idle_timeout && now - c->since >= (int64_t)idle_timeout * 1000) {
 			count(R_TIMEOUT_IDLE);
 			conn_close(ep, c);
 		}
@@ -1155,7 +1155,7 @@ static void usage(FILE *f)
 "                         a.b.c.d:port or [v6]:port, up to %d times\n"
 "  -t, --udp-timeout SEC  end idle UDP sessions after SEC seconds (default 60)\n"
 "  -C, --connect-timeout SEC  give up a connect to a server after SEC (10)\n"
-"  -I, --idle-timeout SEC end a connection idle both ways for SEC (300)\n"
+"  -I, --idle-timeout SEC end a connection idle both ways for SEC (0: never)\n"
 "  -H, --half-closed-timeout SEC\n"
 "                         end a connection SEC after one side ended, if idle (60)\n"
 "  -m, --max-conns N      at most N connections (default: a quarter of the\n"
@@ -1265,7 +1265,8 @@ int main(int argc, char **argv)
 			if (!parse_num(optarg, opt == 't' ? "--udp-timeout" :
 				       opt == 'C' ? "--connect-timeout" :
 				       opt == 'I' ? "--idle-timeout" :
-				       opt == 'H' ? "--half-closed-timeout" : "--report", 1,
+				       opt == 'H' ? "--half-closed-timeout" : "--report",
+				       opt == 'I' ? 0 : 1,
 				       opt == 'C' ? 86400 : 31536000, &v))
 				return 2;
 			*(opt == 't' ? &udp_timeout : opt == 'C' ? &connect_timeout :
