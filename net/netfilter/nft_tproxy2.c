@@ -60,8 +60,8 @@ static void nft_tproxy2_eval(const struct nft_expr *expr,
 		else
 			memcpy(&laddr.in6, &regs->data[priv->sreg_addr],
 			       sizeof(laddr.in6));
-		/* what the table's target refuses when its rule is loaded;
-		 * a register may hold it only once the packet is here
+		/* what the table's target refuses when its rule is loaded:
+		 * here a constant and a map's result look alike
 		 */
 		if (!nft_tproxy2_unicast(nft_pf(pkt), &laddr)) {
 			regs->verdict.code = NF_DROP;
