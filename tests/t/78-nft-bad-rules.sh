@@ -3,11 +3,14 @@
 # change: no transport protocol match, a protocol other than TCP and UDP,
 # an address of the other family, an inet address without its family, a
 # port out of range, ranges, a statement after tproxy2 (it is terminal),
-# tproxy2 in a filter chain (the kernel refuses), in nat chains at the
-# input and postrouting hooks, and a jump into a chain holding tproxy2 from
-# a chain where it is not valid (both ways round).  Whole files with one
-# bad rule change nothing either.  A good rule is taken afterwards.  nft
-# alone.
+# an address the kernel would drop (IPv4 multicast, 255.255.255.255, IPv6
+# multicast, v4-mapped IPv6; as a constant and in an anonymous map, with
+# the caret under it), tproxy2 in a filter chain (the kernel refuses), in
+# nat chains at the input and postrouting hooks, and a jump into a chain
+# holding tproxy2 from a chain where it is not valid (both ways round).
+# Whole files with one bad rule change nothing either.  Good rules are
+# taken afterwards (0.0.0.0 and :: among them: the kernel takes them).
+# nft alone.
 # tpt-nft-only
 . ../lib.sh
 ip netns add "$R" || fail "netns"
@@ -71,6 +74,17 @@ bad() {
 	cmp -s $T/before $T/after || { diff $T/before $T/after; fail "the ruleset changed: nft $*"; }
 }
 
+# caret ADDR: the last error's caret line marks ADDR in the line above it
+caret() {
+	tail -n 2 $T/err | awk -v a="$1" 'NR == 1 { l = $0 } NR == 2 { c = $0 }
+		END {
+			i = index(l, a); e = ""
+			for (k = 1; k < i; k++) e = e " "
+			for (k = 1; k <= length(a); k++) e = e "^"
+			exit !(i > 0 && c == e)
+		}' || fail "the caret is not under $1: $(tail -n 2 $T/err)"
+}
+
 set -f
 log "refused by nft itself"
 bad "requires transport protocol match" add rule ip t4 pre tproxy2 to :3128
@@ -95,6 +109,30 @@ bad "syntax error" add rule ip t4 pre tcp dport 80 tproxy2 :3128
 bad "syntax error" add rule ip t4 pre tcp dport 80 tproxy2 ip4 to :3128
 bad "Statement after terminal statement has no effect" add rule ip t4 pre tcp dport 80 tproxy2 to :3128 counter
 bad "Statement after terminal statement has no effect" add rule ip t4 pre tcp dport 80 tproxy2 to :3128 tproxy2 to :3129
+
+log "addresses the kernel would drop, refused by nft"
+mc="a multicast address cannot be redirected to"
+bc="the broadcast address cannot be redirected to"
+v4m="an IPv4-mapped IPv6 address cannot be redirected to"
+bad "$mc" add rule ip t4 pre tcp dport 80 tproxy2 to 224.0.0.1:3128
+caret 224.0.0.1
+bad "$mc" add rule ip t4 pre udp dport 53 tproxy2 ip to 239.255.255.250
+bad "$bc" add rule ip t4 pre udp dport 53 tproxy2 to 255.255.255.255:5353
+bad "$mc" add rule ip6 t6 pre tcp dport 80 tproxy2 to [ff02::1]:3128
+bad "$v4m" add rule ip6 t6 pre tcp dport 80 tproxy2 ip6 to [::ffff:127.0.0.1]:3128
+bad "$mc" add rule inet ti pre tcp dport 80 tproxy2 ip to 224.0.0.251:3128
+bad "$bc" add rule inet ti pre udp dport 53 tproxy2 ip to 255.255.255.255
+bad "$mc" add rule inet ti pre tcp dport 80 tproxy2 ip6 to [ff05::1:3]:3128
+bad "$v4m" add rule inet ti pre tcp dport 80 tproxy2 ip6 to [::ffff:192.0.2.1]:3128
+bad "$mc" add rule ip t4 pre tcp dport 80 tproxy2 to ip saddr map { 192.0.2.2 : 127.0.0.1, 192.0.2.3 : 224.0.0.5 }:3128
+caret 224.0.0.5
+bad "$bc" add rule ip t4 pre tcp dport 80 tproxy2 to ip saddr map { 192.0.2.0/24 : 255.255.255.255 }:3128
+bad "$v4m" add rule inet ti pre tcp dport 80 tproxy2 ip6 to ip6 saddr map { fd00::2 : ::1, fd00::3 : ::ffff:127.0.0.1 }:3128
+caret ::ffff:127.0.0.1
+cat >$T/file.json <<'EOF'
+{"nftables": [{"add": {"rule": {"family": "ip", "table": "t4", "chain": "pre", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"tproxy2": {"addr": "224.0.0.1", "port": 3128}}]}}}]}
+EOF
+bad "$mc" -j -f $T/file.json
 
 log "refused by the kernel"
 bad "Operation not supported" add rule ip t4 filt tcp dport 80 tproxy2 to :3128
@@ -136,3 +174,12 @@ log "a good rule afterwards"
 nft_in $R add rule ip t4 pre tcp dport 81 tproxy2 to :3181 || fail "a good rule after the bad ones"
 nft_in $R add rule ip t4 plain tcp dport 81 accept || fail "an ordinary rule in the chain a filter chain jumps to"
 nft_in $R list chain ip t4 pre | grep -q "tcp dport 81 tproxy2 to :3181" || fail "the good rule is not listed"
+# unicast addresses next to the refused ones, and the unspecified ones
+for r in "ip t4 pre tcp dport 82 tproxy2 to 223.255.255.255:3182" \
+	 "ip t4 pre tcp dport 83 tproxy2 to 0.0.0.0:3183" \
+	 "ip t4 pre tcp dport 84 tproxy2 to ip saddr map { 192.0.2.2 : 127.0.0.1 }:3184" \
+	 "ip6 t6 pre tcp dport 82 tproxy2 to [fe80::1]:3182" \
+	 "ip6 t6 pre tcp dport 83 tproxy2 to [::]:3183" \
+	 "inet ti pre tcp dport 82 tproxy2 ip6 to [::1]:3182"; do
+	nft_in $R add rule $r 2>$T/err || fail "refused: nft add rule $r ($(cat $T/err))"
+done
