@@ -163,6 +163,11 @@ for r in 1 2 3; do
 	done
 done
 
+log "one system call by itself: the unit of the setups' differences"
+for r in 1 2 3; do
+	measure syscall in_r $B syscall 20000
+done
+
 # idle_sockrefs N [FOREIGN]: N idle sockrefs in the router until stop_idle
 idle_sockrefs() {
 	bg $R $T/idle $B idle "$@"
@@ -248,13 +253,47 @@ for r in 1 2 3; do
 done
 in_r conntrack -F >/dev/null 2>&1
 
+# The profile (make bench with perf on the host): the host records the
+# kernel with perf while a setup's load runs again and again.  The guest
+# asks with prof/NAME.start and goes on until the host answers with
+# prof/NAME.done, its recording over (scripts/bench.sh).  NAME: rr-S for
+# the new connections of setup S, setup-M (setup6-M) for the proxy's
+# socket work alone.
+PROF=/mnt/prof
+profile() {
+	name=$1
+	shift
+	mkdir -p $PROF
+	touch $PROF/$name.start
+	i=0
+	while [ ! -f $PROF/$name.done ]; do
+		"$@" >/dev/null
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "profile $name: the host did not record"
+	done
+	log "profiled $name"
+}
+if [ -n "${TPT_BENCH_PROFILE:-}" ]; then
+	log "profiles"
+	for s in a b c n a6 b6 c6 n6; do
+		setup $s
+		profile rr-$s in_c $B rr "$(server $s 80)" 2 $CONC
+	done
+	flush
+	for m in tproxy2 v4 plain; do
+		profile setup-$m in_r $B setup 2000 $m $CLIENT_IP
+		profile setup6-$m in_r $B setup 2000 $m $CLIENT_IP6
+	done
+	profile syscall in_r $B syscall 20000
+fi
+
 for k in rr_a rr_b rr_c rr_d rr_n bulk_a bulk_b bulk_c bulk_d \
 	 rr_a6 rr_b6 rr_c6 rr_d6 rr_n6 bulk_a6 bulk_b6 bulk_c6 bulk_d6 \
 	 idle_10 idle_100000 shared_10 shared_100000 \
 	 closeplain_0 closeplain_100000 alloc_own_1000 alloc_own_1000000 alloc_other_1000 alloc_other_1000000 \
 	 noalloc_own_1000 noalloc_own_1000000 \
 	 close_1000 close_200000 \
-	 setup_tproxy2 setup_v4 setup_plain setup6_tproxy2 setup6_v4 setup6_plain; do
+	 setup_tproxy2 setup_v4 setup_plain setup6_tproxy2 setup6_v4 setup6_plain syscall; do
 	eval "m_$k=$(median $k)"
 done
 p1=$(ratio "$m_rr_a" "$m_rr_b")
@@ -264,6 +303,9 @@ p1v6=$(ratio "$m_rr_a6" "$m_rr_b6")
 p3v6=$(ratio "$m_bulk_a6" "$m_bulk_c6")
 p9=$(ratio "$m_rr_n" "$m_rr_a")
 p9v6=$(ratio "$m_rr_n6" "$m_rr_a6")
+# the proxy's socket work of tproxy2 less v4's, in system calls
+p10=$(awk -v a="$m_setup_tproxy2" -v b="$m_setup_v4" -v s="$m_syscall" 'BEGIN { if (s > 0) printf "%.3f", (a - b) / s; else print "null" }')
+p10v6=$(awk -v a="$m_setup6_tproxy2" -v b="$m_setup6_v4" -v s="$m_syscall" 'BEGIN { if (s > 0) printf "%.3f", (a - b) / s; else print "null" }')
 p4=$(ratio "$m_idle_100000" "$m_idle_10")
 p5=$(ratio "$m_close_200000" "$m_close_1000")
 p4b=$(ratio "$m_shared_100000" "$m_shared_10")
@@ -290,6 +332,7 @@ cat >"$OUT" <<EOF
     "close_us_1000_sockets": { "1000_conntracks": $m_close_1000, "200000_conntracks": $m_close_200000 },
     "proxy_socket_setup_us": { "tproxy2": $m_setup_tproxy2, "v4": $m_setup_v4, "redirect": $m_setup_plain },
     "ipv6_proxy_socket_setup_us": { "tproxy2": $m_setup6_tproxy2, "mainline": $m_setup6_v4, "redirect": $m_setup6_plain },
+    "syscall_us": $m_syscall,
     "sockref_bytes": { "object_size": $obj, "slab_size": $slab }
   },
   "ratios": {
@@ -307,7 +350,9 @@ cat >"$OUT" <<EOF
     "P7_control_without_alloc_1000000_vs_1000": { "value": $p7ctl, "goal": "(control)" },
     "P8_close_100000_vs_0_sockrefs": { "value": $p8, "goal": "<= 1.05" },
     "P9_nft_vs_tproxy_table_conns": { "value": $p9, "goal": ">= 0.98" },
-    "P9_ipv6_nft_vs_tproxy_table_conns": { "value": $p9v6, "goal": ">= 0.98" }
+    "P9_ipv6_nft_vs_tproxy_table_conns": { "value": $p9v6, "goal": ">= 0.98" },
+    "P10_setup_tproxy2_less_v4_in_syscalls": { "value": $p10, "goal": "<= 1.2" },
+    "P10_ipv6_setup_tproxy2_less_mainline_in_syscalls": { "value": $p10v6, "goal": "<= 1.2" }
   }
 }
 EOF
