@@ -70,6 +70,7 @@ sed -n 's/^ *"\(P[0-9][a-z]*_[a-z0-9_]*\)": { "value": \([^,]*\), "goal": "\([^"
 done
 echo
 echo "medians: $out/bench.json"
-[ -n "$profile_env" ] && sh "$top/scripts/bench-profile.sh" "$prof" >"$out/profile.txt" &&
+[ -n "$profile_env" ] &&
+	sh "$top/scripts/bench-profile.sh" "$prof" "$out/bench.json" "$PROF_SECONDS" >"$out/profile.txt" &&
 	echo "profile: $out/profile.txt"
 exit 0

@@ -16,6 +16,9 @@
 # P1 and P3 over IPv6.
 # The same proxy program (tpt-bench proxy) serves a-c and a6-c6: it listens
 # in both families.
+# Besides: one system call's cost (syscall_us), the unit of P10 (the proxy's
+# socket work, tproxy2 less v4) and of P1's gap; and, when the host runs perf
+# (TPT_BENCH_PROFILE), a profile of each setup at the end (profile()).
 . ../lib.sh
 B=$TPT_TOP/build/bin/tpt-bench
 ROUNDS=${TPT_BENCH_ROUNDS:-8}
@@ -306,6 +309,10 @@ p9v6=$(ratio "$m_rr_n6" "$m_rr_a6")
 # the proxy's socket work of tproxy2 less v4's, in system calls
 p10=$(awk -v a="$m_setup_tproxy2" -v b="$m_setup_v4" -v s="$m_syscall" 'BEGIN { if (s > 0) printf "%.3f", (a - b) / s; else print "null" }')
 p10v6=$(awk -v a="$m_setup6_tproxy2" -v b="$m_setup6_v4" -v s="$m_syscall" 'BEGIN { if (s > 0) printf "%.3f", (a - b) / s; else print "null" }')
+# P1's gap: the time per connection of tproxy2 less v4's, in system calls
+gap() { awk -v a="$1" -v b="$2" -v s="$m_syscall" 'BEGIN { if (a > 0 && b > 0 && s > 0) printf "%.3f", (1e6 / a - 1e6 / b) / s; else print "null" }'; }
+p1gap=$(gap "$m_rr_a" "$m_rr_b")
+p1gapv6=$(gap "$m_rr_a6" "$m_rr_b6")
 p4=$(ratio "$m_idle_100000" "$m_idle_10")
 p5=$(ratio "$m_close_200000" "$m_close_1000")
 p4b=$(ratio "$m_shared_100000" "$m_shared_10")
@@ -352,7 +359,9 @@ cat >"$OUT" <<EOF
     "P9_nft_vs_tproxy_table_conns": { "value": $p9, "goal": ">= 0.98" },
     "P9_ipv6_nft_vs_tproxy_table_conns": { "value": $p9v6, "goal": ">= 0.98" },
     "P10_setup_tproxy2_less_v4_in_syscalls": { "value": $p10, "goal": "<= 1.2" },
-    "P10_ipv6_setup_tproxy2_less_mainline_in_syscalls": { "value": $p10v6, "goal": "<= 1.2" }
+    "P10_ipv6_setup_tproxy2_less_mainline_in_syscalls": { "value": $p10v6, "goal": "<= 1.2" },
+    "P1_gap_per_connection_in_syscalls": { "value": $p1gap, "goal": "(why P1)" },
+    "P1_ipv6_gap_per_connection_in_syscalls": { "value": $p1gapv6, "goal": "(why P1)" }
   }
 }
 EOF
