@@ -22,6 +22,9 @@
  *   EADDRINUSE  ASSIGN of a foreign ip:port another socket has, without
  *               SO_REUSEADDR
  *   ENOENT      the socket has no sockref
+ *   ENOMEM      ASSIGN: no memory for the sockref or the namespace's first
+ *               tables; ASSIGN, FLAGS, CONNECT, ALLOC: none for a bucket of
+ *               the foreign-address table
  *   EADDRNOTAVAIL  ALLOC found no free foreign port
  *   EFAULT      bad user pointer
  *
