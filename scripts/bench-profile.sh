@@ -4,15 +4,18 @@
 # medians (JSON, bench.json) to turn shares into time per operation.
 # First a line per profile, then each one's top functions: overall, the
 # guest kernel's alone, and TPROXY 2.0's.
-#  - "[.]" is the guest kernel (the UML binary's symbols, UML's own trap
-#    handling among them: ptrace, wait4, userspace, the FP register
-#    copies); "[k]" is the host kernel working for it (UML's system call
-#    traps, page faults and switches);
-#  - TPROXY 2.0's share is that of the symbols named *tproxy2* (its static
-#    functions may be inlined into them, never into other code);
-#  - an operation is a connection (rr-*: the median rate of its setup) or
-#    one round of the proxy's socket work (setup*: its median time); the
-#    rate while perf records is taken to be the median's.
+#  - Only the UML kernel process counts (the pid with the most samples; a
+#    recording without --no-inherit also has the guest's processes).
+#  - The guest kernel is the UML binary (dso "linux"); "[k]" is the host
+#    kernel working for it (UML's system call traps, page faults and
+#    switches); the rest is UML's own libc calls (ptrace, wait4).
+#  - TPROXY 2.0's share is that of the guest's symbols named *tproxy2*
+#    (its static functions may be inlined into them, never into other
+#    code).  The NAT and conntrack work it asks for (the server side's
+#    translation, say) is netfilter's, in the guest column.
+#  - An operation is a connection (rr-*: the median rate of its setup), one
+#    round of the proxy's socket work (setup*: its median time) or one
+#    system call; the rate while perf records is taken to be the median's.
 set -u
 dir=$1 json=$2 seconds=$3
 TOP=${TPT_PROF_TOP:-10}
@@ -65,26 +68,36 @@ op_us() {
 	awk -v r="$r" 'BEGIN { if (r > 0) printf "%.1f", 1e6 / r }'
 }
 
-report() {
-	perf report -i "$1" --stdio --no-children --sort sym -q 2>/dev/null
+# the UML kernel's pid in recording $1
+uml_pid() {
+	perf script -i "$1" -F pid 2>/dev/null | sort | uniq -c | sort -rn |
+		awk 'NR == 1 { print $2 }'
 }
 
-echo "Per operation, in µs: its median time (op), the UML kernel process's CPU"
-echo "time (cpu), of which in the guest kernel (guest) and in TPROXY 2.0 (tproxy2)."
+# report FILE: "PERCENT DSO [.]|[k] SYMBOL" lines of the UML kernel process
+report() {
+	perf report -i "$1" --pid "$(uml_pid "$1")" --stdio --no-children \
+		--sort dso,sym -q 2>/dev/null
+}
+
+echo "Per operation, in µs: its median time (op); the UML kernel process's CPU"
+echo "time (cpu), of which in the guest kernel (guest) and in TPROXY 2.0's own"
+echo "functions (tproxy2)."
 echo
 printf "%-15s %-48s %8s %8s %8s %8s\n" profile operation "op" cpu guest tproxy2
 for f in "$dir"/*.data; do
 	[ -f "$f" ] || continue
 	n=${f##*/}
 	n=${n%.data}
-	# samples, and the CPU time they stand for (µs)
-	set -- $(perf script -i "$f" -F period 2>/dev/null |
-		awk '{ s += $1; n++ } END { printf "%d %.0f", n, s / 1000 }')
+	pid=$(uml_pid "$f")
+	# the CPU time the UML kernel process's samples stand for (µs)
+	cpu=$(perf script -i "$f" -F pid,period 2>/dev/null |
+		awk -v p="$pid" '$1 == p { s += $2 } END { printf "%.0f", s / 1000 }')
 	report "$f" | awk -v n="$n" -v w="$(what "$n")" -v op="$(op_us "$n")" \
-		-v cpu="$2" -v secs="$seconds" '
+		-v cpu="$cpu" -v secs="$seconds" '
 		{ p = $1; sub("%", "", p) }
-		$2 == "[.]" { g += p }
-		$3 ~ /tproxy2/ { t += p }
+		$2 == "linux" { g += p }
+		$2 == "linux" && $4 ~ /tproxy2/ { t += p }
 		END {
 			ops = (op > 0) ? secs * 1e6 / op : 0
 			c = (ops > 0) ? cpu / ops : 0
@@ -99,7 +112,7 @@ for f in "$dir"/*.data; do
 	echo "== $n: $(what "$n")"
 	report "$f" | head -n "$TOP"
 	echo "   the guest kernel's:"
-	report "$f" | awk '$2 == "[.]"' | head -n "$TOP"
+	report "$f" | awk '$2 == "linux"' | head -n "$TOP"
 	echo "   TPROXY 2.0's:"
-	report "$f" | awk '$3 ~ /tproxy2/' | head -n 8
+	report "$f" | awk '$2 == "linux" && $4 ~ /tproxy2/' | head -n 8
 done

@@ -14,9 +14,9 @@ mkdir -p "$prof"
 
 # record NAME: the UML kernel process, PROF_SECONDS of cpu-clock samples.
 # The guest's own processes are other host processes (UML's address
-# spaces), so their time is not in it: what is sampled is the guest
-# kernel ([.], the UML binary's symbols) and the host kernel's work for it
-# ([k]: the system call traps, page faults and context switches of UML).
+# spaces), its children: --no-inherit leaves them out.  What is sampled is
+# the guest kernel (the UML binary), UML's libc calls, and the host kernel's
+# work for it ([k]: the system call traps, page faults and switches of UML).
 record() {
 	pid=$(cat "$out"/uml/umldir/*/pid 2>/dev/null | head -n 1)
 	# else the first process of the boot that runs the kernel's binary
@@ -27,7 +27,7 @@ record() {
 		fi
 	done
 	[ -n "$pid" ] || return 0
-	perf record -q -e cpu-clock -p "$pid" -o "$prof/$1.data" \
+	perf record -q --no-inherit -e cpu-clock -p "$pid" -o "$prof/$1.data" \
 		-- sleep "$PROF_SECONDS" >"$prof/$1.log" 2>&1
 }
 

@@ -131,6 +131,11 @@ median() {
 		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# last NAME: the value last measured for NAME
+last() {
+	grep "^$1 " "$RAW" | tail -n 1 | cut -d' ' -f2
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }'
 }
@@ -156,19 +161,33 @@ for r in $(seq "$ROUNDS"); do
 		measure "rr_$s" in_c $B rr "$(server $s 80)" $RR_SECONDS $CONC
 		measure "bulk_$s" in_c $B bulk "$(server $s 81)" $BULK_SECONDS
 	done
-done
-
-log "the proxy's socket work per connection, without the connection"
-for r in 1 2 3; do
-	for m in tproxy2 v4 plain; do
-		measure "setup_$m" in_r $B setup 5000 $m $CLIENT_IP
-		measure "setup6_$m" in_r $B setup 5000 $m $CLIENT_IP6
+	# P1's gap within the round: the time per connection of a less b (µs)
+	for f in "" 6; do
+		awk -v a="$(last rr_a$f)" -v b="$(last rr_b$f)" -v k="p1gap$f" \
+		    'BEGIN { if (a > 0 && b > 0) printf "%s %.1f\n", k, 1e6 / a - 1e6 / b }' >>"$RAW"
 	done
 done
 
-log "one system call by itself: the unit of the setups' differences"
-for r in 1 2 3; do
+log "the proxy's socket work per connection, without the connection, and one system call by itself"
+# Each setup goes first in turn, and each round's differences are taken
+# within the round (P10: tproxy2 less v4, in that round's system calls):
+# the medians of the differences, not the difference of the medians,
+# which moved by half a system call between runs.
+for r in 1 2 3 4 5 6; do
+	case $((r % 3)) in
+	1) order="tproxy2 v4 plain" ;;
+	2) order="v4 plain tproxy2" ;;
+	0) order="plain tproxy2 v4" ;;
+	esac
 	measure syscall in_r $B syscall 20000
+	for m in $order; do
+		measure "setup_$m" in_r $B setup 5000 $m $CLIENT_IP
+		measure "setup6_$m" in_r $B setup 5000 $m $CLIENT_IP6
+	done
+	for f in setup setup6; do
+		awk -v a="$(last ${f}_tproxy2)" -v b="$(last ${f}_v4)" -v s="$(last syscall)" \
+			-v k="p10_$f" 'BEGIN { if (s > 0) printf "%s %.3f\n", k, (a - b) / s }' >>"$RAW"
+	done
 done
 
 # idle_sockrefs N [FOREIGN]: N idle sockrefs in the router until stop_idle
@@ -256,40 +275,6 @@ for r in 1 2 3; do
 done
 in_r conntrack -F >/dev/null 2>&1
 
-# The profile (make bench with perf on the host): the host records the
-# kernel with perf while a setup's load runs again and again.  The guest
-# asks with prof/NAME.start and goes on until the host answers with
-# prof/NAME.done, its recording over (scripts/bench.sh).  NAME: rr-S for
-# the new connections of setup S, setup-M (setup6-M) for the proxy's
-# socket work alone.
-PROF=/mnt/prof
-profile() {
-	name=$1
-	shift
-	mkdir -p $PROF
-	touch $PROF/$name.start
-	i=0
-	while [ ! -f $PROF/$name.done ]; do
-		"$@" >/dev/null
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "profile $name: the host did not record"
-	done
-	log "profiled $name"
-}
-if [ -n "${TPT_BENCH_PROFILE:-}" ]; then
-	log "profiles"
-	for s in a b c n a6 b6 c6 n6; do
-		setup $s
-		profile rr-$s in_c $B rr "$(server $s 80)" 2 $CONC
-	done
-	flush
-	for m in tproxy2 v4 plain; do
-		profile setup-$m in_r $B setup 2000 $m $CLIENT_IP
-		profile setup6-$m in_r $B setup 2000 $m $CLIENT_IP6
-	done
-	profile syscall in_r $B syscall 20000
-fi
-
 for k in rr_a rr_b rr_c rr_d rr_n bulk_a bulk_b bulk_c bulk_d \
 	 rr_a6 rr_b6 rr_c6 rr_d6 rr_n6 bulk_a6 bulk_b6 bulk_c6 bulk_d6 \
 	 idle_10 idle_100000 shared_10 shared_100000 \
@@ -306,13 +291,16 @@ p1v6=$(ratio "$m_rr_a6" "$m_rr_b6")
 p3v6=$(ratio "$m_bulk_a6" "$m_bulk_c6")
 p9=$(ratio "$m_rr_n" "$m_rr_a")
 p9v6=$(ratio "$m_rr_n6" "$m_rr_a6")
-# the proxy's socket work of tproxy2 less v4's, in system calls
-p10=$(awk -v a="$m_setup_tproxy2" -v b="$m_setup_v4" -v s="$m_syscall" 'BEGIN { if (s > 0) printf "%.3f", (a - b) / s; else print "null" }')
-p10v6=$(awk -v a="$m_setup6_tproxy2" -v b="$m_setup6_v4" -v s="$m_syscall" 'BEGIN { if (s > 0) printf "%.3f", (a - b) / s; else print "null" }')
-# P1's gap: the time per connection of tproxy2 less v4's, in system calls
-gap() { awk -v a="$1" -v b="$2" -v s="$m_syscall" 'BEGIN { if (a > 0 && b > 0 && s > 0) printf "%.3f", (1e6 / a - 1e6 / b) / s; else print "null" }'; }
-p1gap=$(gap "$m_rr_a" "$m_rr_b")
-p1gapv6=$(gap "$m_rr_a6" "$m_rr_b6")
+# P10: the median of the rounds' differences (each in its round's system
+# calls); P1's gap: the median of the rounds' differences per connection,
+# in system calls
+p10=$(median p10_setup)
+p10v6=$(median p10_setup6)
+insyscalls() {
+	awk -v a="$1" -v s="$m_syscall" 'BEGIN { if (a != "" && s > 0) printf "%.3f", a / s; else print "null" }'
+}
+p1gap=$(insyscalls "$(median p1gap)")
+p1gapv6=$(insyscalls "$(median p1gap6)")
 p4=$(ratio "$m_idle_100000" "$m_idle_10")
 p5=$(ratio "$m_close_200000" "$m_close_1000")
 p4b=$(ratio "$m_shared_100000" "$m_shared_10")
@@ -366,3 +354,45 @@ cat >"$OUT" <<EOF
 }
 EOF
 cat "$OUT"
+
+# The profile (make bench with perf on the host), after bench.json is
+# written: the host records the kernel with perf while a setup's load
+# runs.  The guest asks with prof/NAME.start and runs the load until the
+# host answers with prof/NAME.done, its recording over (scripts/bench.sh).
+# Each load runs longer than a recording (8 s), so that one process covers
+# it: the operations recorded are the load's rate times the recording's
+# length.  NAME: rr-S for the new connections of setup S, setup-M
+# (setup6-M) for the proxy's socket work alone, syscall.
+PROF=/mnt/prof
+profile() {
+	name=$1
+	shift
+	[ -z "${profile_off:-}" ] || return 0
+	mkdir -p $PROF
+	rm -f $PROF/$name.done
+	touch $PROF/$name.start
+	i=0
+	while [ ! -f $PROF/$name.done ]; do
+		"$@" >/dev/null
+		i=$((i + 1))
+		if [ $i -ge 3 ]; then
+			log "profile $name: the host did not answer, no more profiles"
+			profile_off=1
+			return
+		fi
+	done
+	log "profiled $name"
+}
+if [ -n "${TPT_BENCH_PROFILE:-}" ]; then
+	log "profiles"
+	for s in a b c n a6 b6 c6 n6; do
+		setup $s
+		profile rr-$s in_c $B rr "$(server $s 80)" 12 $CONC
+	done
+	flush
+	for m in tproxy2 v4 plain; do
+		profile setup-$m in_r $B setup 90000 $m $CLIENT_IP
+		profile setup6-$m in_r $B setup 90000 $m $CLIENT_IP6
+	done
+	profile syscall in_r $B syscall 300000
+fi
