@@ -2,14 +2,18 @@
 # Wrong tproxy2 rules are refused with a message, and the ruleset does not
 # change: no transport protocol match, a protocol other than TCP and UDP,
 # an address of the other family, an inet address without its family, a
-# port out of range, ranges, a statement after tproxy2 (it is terminal),
-# an address the kernel would drop (IPv4 multicast, 255.255.255.255, IPv6
-# multicast, v4-mapped IPv6; as a constant and in an anonymous map, with
-# the caret under it), tproxy2 in a filter chain (the kernel refuses), in
+# port out of range, ranges and prefixes (as constants, from a define and
+# in anonymous maps, whose data they would make intervals), a statement
+# after tproxy2 (it is terminal), an address the kernel would drop (IPv4
+# multicast, 255.255.255.255, IPv6 multicast, v4-mapped IPv6; as a
+# constant, from a define and in an anonymous map, with the caret under
+# it), tproxy2 in a filter chain (the kernel refuses), in
 # nat chains at the input and postrouting hooks, and a jump into a chain
 # holding tproxy2 from a chain where it is not valid (both ways round).
 # Whole files with one bad rule change nothing either.  Good rules are
-# taken afterwards (0.0.0.0 and :: among them: the kernel takes them).
+# taken afterwards (0.0.0.0 and :: among them: the kernel takes them; and
+# a named map holding a multicast address: its elements may change, the
+# kernel drops such a packet).
 # nft alone.
 # tpt-nft-only
 . ../lib.sh
@@ -110,6 +114,33 @@ bad "syntax error" add rule ip t4 pre tcp dport 80 tproxy2 ip4 to :3128
 bad "Statement after terminal statement has no effect" add rule ip t4 pre tcp dport 80 tproxy2 to :3128 counter
 bad "Statement after terminal statement has no effect" add rule ip t4 pre tcp dport 80 tproxy2 to :3128 tproxy2 to :3129
 
+log "ranges and prefixes: the kernel would take their first address or port"
+rp="tproxy2: address ranges and prefixes are not supported"
+bad "$rp" add rule ip t4 pre tcp dport 80 tproxy2 ip to 192.0.2.0/24
+caret 192.0.2.0/24
+bad "$rp" add rule ip t4 pre tcp dport 80 tproxy2 to ip saddr map { 192.0.2.2 : 127.0.0.1, 192.0.2.3 : 192.0.2.0/24 }:3128
+caret 192.0.2.0/24
+bad "$rp" add rule ip t4 pre tcp dport 80 tproxy2 to ip saddr map { 192.0.2.2 : 224.0.0.0/8 }:3128
+caret 224.0.0.0/8
+bad "$rp" add rule ip t4 pre tcp dport 80 tproxy2 to ip saddr map { 192.0.2.2 : 192.0.2.1-192.0.2.9 }:3128
+caret 192.0.2.1-192.0.2.9
+bad "$rp" add rule ip6 t6 pre tcp dport 80 tproxy2 to ip6 saddr map { fd00::2 : ff00::/8 }:3128
+caret ff00::/8
+bad "$rp" add rule inet ti pre tcp dport 80 tproxy2 ip6 to ip6 saddr map { fd00::2 : ::ffff:0:0/96 }:3128
+caret ::ffff:0:0/96
+bad "tproxy2: port ranges are not supported" add rule ip t4 pre tcp dport 80 tproxy2 to :tcp dport map { 80 : 3128-3130 }
+caret 3128-3130
+cat >$T/file <<'EOF'
+define proxy = 192.0.2.0/24
+add rule ip t4 pre tcp dport 80 tproxy2 to $proxy
+EOF
+bad "$rp" -f $T/file
+caret 192.0.2.0/24
+cat >$T/file.json <<'EOF'
+{"nftables": [{"add": {"rule": {"family": "ip", "table": "t4", "chain": "pre", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"tproxy2": {"addr": {"prefix": {"addr": "224.0.0.0", "len": 8}}, "port": 3128}}]}}}]}
+EOF
+bad "$rp" -j -f $T/file.json
+
 log "addresses the kernel would drop, refused by nft"
 mc="a multicast address cannot be redirected to"
 bc="the broadcast address cannot be redirected to"
@@ -133,6 +164,12 @@ cat >$T/file.json <<'EOF'
 {"nftables": [{"add": {"rule": {"family": "ip", "table": "t4", "chain": "pre", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"tproxy2": {"addr": "224.0.0.1", "port": 3128}}]}}}]}
 EOF
 bad "$mc" -j -f $T/file.json
+cat >$T/file <<'EOF'
+define proxy = 224.0.0.1
+add rule ip t4 pre tcp dport 80 tproxy2 to $proxy
+EOF
+bad "$mc" -f $T/file
+caret 224.0.0.1
 
 log "refused by the kernel"
 bad "Operation not supported" add rule ip t4 filt tcp dport 80 tproxy2 to :3128
@@ -183,3 +220,11 @@ for r in "ip t4 pre tcp dport 82 tproxy2 to 223.255.255.255:3182" \
 	 "inet ti pre tcp dport 82 tproxy2 ip6 to [::1]:3182"; do
 	nft_in $R add rule $r 2>$T/err || fail "refused: nft add rule $r ($(cat $T/err))"
 done
+# a named map's elements may change: a multicast address there is taken,
+# the kernel drops such a packet
+nft_in $R -f - <<'EOF' 2>$T/err || fail "refused: a named map holding 224.0.0.1 ($(cat $T/err))"
+add map ip t4 proxies { type ipv4_addr : ipv4_addr; elements = { 192.0.2.2 : 224.0.0.1 }; }
+add rule ip t4 pre tcp dport 85 tproxy2 to ip saddr map @proxies :3185
+EOF
+nft_in $R list chain ip t4 pre | grep -q "tcp dport 85 tproxy2 to ip saddr map @proxies" ||
+	fail "the rule on the named map is not listed"
