@@ -440,7 +440,17 @@ static int send_one(const char *sport, const char *dst, const char *text)
 		tpt_any(&me, to.sa.sa_family);
 		itp_sockaddr_set_port(&me.ss, htons(atoi(sport)));
 	}
-	fd = udp_socket(me.sa.sa_family, &me);
+	fd = udp_socket(me.sa.sa_family, NULL);
+	/* An IPv6 client on a port that an IPv4 one may have too (the same
+	 * client port in both families at once): IPv6 only, unless it talks
+	 * IPv4 through a mapped address.
+	 */
+	if (me.sa.sa_family == AF_INET6 && to.sa.sa_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&to.sin6.sin6_addr) &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 1 }, sizeof(int)) < 0)
+		tpt_die("IPV6_V6ONLY");
+	if (bind(fd, &me.sa, tpt_salen(&me)) < 0)
+		tpt_die("bind %s", tpt_fmt(&me));
 	if (sendto(fd, text, strlen(text), 0, &to.sa, tpt_salen(&to)) < 0)
 		tpt_die("sendto");
 	p.fd = fd;
