@@ -210,9 +210,11 @@ soak: all
 patch: $(B)/.assembled
 	@scripts/mkpatch.sh $(TARBALL) $(TOP) $(TOP)/dist
 
-# Not part of make check: every prefix of dist/series/ built, =y and =m.
+# Not part of make check: every prefix of dist/series/ built, =y and =m
+# (PATCH_CHECK_FROM=N: from the prefix before patch N on).
+PATCH_CHECK_FROM ?= 1
 patch-check: patch
-	@scripts/patch-check.sh $(TOP) $(TARBALL)
+	@CC="$(KCC)" PATCH_CHECK_FROM=$(PATCH_CHECK_FROM) scripts/patch-check.sh $(TOP) $(TARBALL)
 
 clean:
 	rm -rf $(B)/check $(BIN) $(XTLIBDIR) $(dir $(XTSYS)) dist
