@@ -44,6 +44,10 @@
  *   recv                 read until EOF; prints "recv=TEXT"
  *   recvline             read one line; prints "recv=TEXT"
  *   recvdgram            read one datagram (waits up to 5 s); "recv=TEXT"
+ *   sendhex A:P HEX      send one datagram to A:P whose bytes are HEX (two hex
+ *                        digits a byte, e.g. a crafted SNMP message)
+ *   recvhex              read one datagram (waits up to 5 s); prints
+ *                        "recvhex=HEX from=A:P", HEX in lowercase
  *   shutdown             shutdown(SHUT_WR)
  *   close                close the current socket
  *   version V            setsockopt VERSION (hex)
@@ -265,6 +269,50 @@ static int recv_bulk(size_t n)
 		exit(1);
 	}
 	printf("recvbulk=%zu\n", off);
+	return 0;
+}
+
+/* "sendhex": one datagram of the bytes that HEX spells */
+static int send_hex(const union tpt_sa *to, const char *hex)
+{
+	unsigned char buf[2048];
+	size_t n = strlen(hex) / 2;
+
+	if (strlen(hex) % 2 || n > sizeof(buf)) {
+		fprintf(stderr, "sendhex: an even number of hex digits, at most %zu bytes\n",
+			sizeof(buf));
+		exit(2);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1) {
+			fprintf(stderr, "sendhex: not hex: %s\n", hex);
+			exit(2);
+		}
+		buf[i] = b;
+	}
+	return sendto(fd(), buf, n, 0, &to->sa, tpt_salen(to)) < 0 ? -errno : 0;
+}
+
+/* "recvhex": one datagram, its bytes in hex and its source */
+static int recv_hex(void)
+{
+	struct pollfd p = { .fd = fd(), .events = POLLIN };
+	unsigned char buf[2048];
+	union tpt_sa from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+
+	if (poll(&p, 1, 5000) != 1)
+		return -ETIMEDOUT;
+	n = recvfrom(fd(), buf, sizeof(buf), 0, &from.sa, &fl);
+	if (n < 0)
+		return -errno;
+	printf("recvhex=");
+	for (ssize_t i = 0; i < n; i++)
+		printf("%02x", buf[i]);
+	printf(" from=%s\n", tpt_fmt(&from));
 	return 0;
 }
 
@@ -608,6 +656,18 @@ static int step(char **argv, int *used)
 		printf("recv=%s\n", buf);
 		return 0;
 	}
+	if (!strcmp(w, "sendhex")) {
+		NEED_ARG();
+		if (!argv[2]) {
+			fprintf(stderr, "sendhex needs A:P HEX\n");
+			exit(2);
+		}
+		*used = 3;
+		tpt_parse(arg, &sin, -1);
+		return send_hex(&sin, argv[2]);
+	}
+	if (!strcmp(w, "recvhex"))
+		return recv_hex();
 	if (!strcmp(w, "shutdown"))
 		return shutdown(fd(), SHUT_WR) ? -errno : 0;
 	if (!strcmp(w, "close"))
