@@ -123,3 +123,12 @@ expect_in() {
 expect_not_in() {
 	! grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "$3"; }
 }
+
+# gc_stat NAME: a counter of the router's /proc/net/stat/tproxy2 (a line of
+# names, a line of hexadecimal values), in decimal
+gc_stat() {
+	in_r cat /proc/net/stat/tproxy2 >$T/stat || fail "no /proc/net/stat/tproxy2"
+	col=$(head -n 1 $T/stat | tr ' ' '\n' | grep -n -x "$1" | cut -d: -f1)
+	[ -n "$col" ] || fail "no $1 in /proc/net/stat/tproxy2"
+	printf '%d\n' 0x$(sed -n 2p $T/stat | cut -d' ' -f$col)
+}

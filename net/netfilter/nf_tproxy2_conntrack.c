@@ -27,6 +27,17 @@
 /* UDP has no closing handshake: a released flow goes this long after */
 #define TPROXY2_GRACE		HZ
 
+/* A sockref came to own a conntrack, which may die at once (a SYN that the
+ * socket answers with a reset): the pruner runs within TPROXY2_PRUNE_DELAY,
+ * once for any number of them.
+ */
+void nf_tproxy2_pruner_soon(struct tproxy2_net *tn)
+{
+	if (!test_and_set_bit(TPROXY2_PRUNER_DUE, &tn->keeper_flags))
+		queue_delayed_work(nf_tproxy2_wq, &tn->pruner,
+				   TPROXY2_PRUNE_DELAY);
+}
+
 /* A pinned conntrack is to be kept: the keeper runs within the period */
 void nf_tproxy2_keeper_start(struct tproxy2_net *tn)
 {
@@ -230,7 +241,9 @@ void nf_tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 	tproxy2_ct_pin(ct);
 	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
 	tproxy2_cts_add(sr, &tc->node, &tc->node);
+	WRITE_ONCE(sr->grew, true);
 	nf_tproxy2_keeper_start(tn);
+	nf_tproxy2_pruner_soon(tn);
 }
 
 /* A conntrack zone as one word, never 0 (the flags are NF_CT_FLAG_MARK only) */
@@ -309,7 +322,33 @@ static const struct rhashtable_params tproxy2_accepted_params = {
 
 int nf_tproxy2_accepted_init(struct tproxy2_net *tn)
 {
-	return rhashtable_init(&tn->accepted, &tproxy2_accepted_params);
+	int err;
+
+	err = rhashtable_init(&tn->accepted[TPROXY2_ACCEPTED_TCP],
+			      &tproxy2_accepted_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&tn->accepted[TPROXY2_ACCEPTED_UDP],
+			      &tproxy2_accepted_params);
+	if (err)
+		rhashtable_destroy(&tn->accepted[TPROXY2_ACCEPTED_TCP]);
+	return err;
+}
+
+/* The table of @proto's redirected connections */
+static struct rhashtable *tproxy2_accepted_of(struct tproxy2_net *tn, u8 proto)
+{
+	return &tn->accepted[proto == IPPROTO_UDP ? TPROXY2_ACCEPTED_UDP :
+						    TPROXY2_ACCEPTED_TCP];
+}
+
+/* How many connections of @proto (0: both) are redirected to local sockets */
+unsigned int nf_tproxy2_accepted_count(struct tproxy2_net *tn, u8 proto)
+{
+	if (proto)
+		return atomic_read(&tproxy2_accepted_of(tn, proto)->nelems);
+	return atomic_read(&tn->accepted[TPROXY2_ACCEPTED_TCP].nelems) +
+	       atomic_read(&tn->accepted[TPROXY2_ACCEPTED_UDP].nelems);
 }
 
 static void tproxy2_accepted_free(void *ptr, void *arg)
@@ -320,7 +359,11 @@ static void tproxy2_accepted_free(void *ptr, void *arg)
 /* Nothing walks the table any more: a failed namespace init, or its exit */
 void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn)
 {
-	rhashtable_free_and_destroy(&tn->accepted, tproxy2_accepted_free, NULL);
+	int i;
+
+	for (i = 0; i < TPROXY2_ACCEPTED_PROTOS; i++)
+		rhashtable_free_and_destroy(&tn->accepted[i],
+					    tproxy2_accepted_free, NULL);
 }
 
 /* The packet path: @a goes into tn->accepted, or is freed.  Takes a bucket
@@ -330,9 +373,10 @@ void nf_tproxy2_accepted_destroy(struct tproxy2_net *tn)
 static bool tproxy2_accepted_insert(struct tproxy2_net *tn,
 				    struct tproxy2_accepted *a)
 {
+	struct rhashtable *ht = tproxy2_accepted_of(tn, a->key.proto);
 	struct tproxy2_accepted *old;
 
-	old = rhashtable_lookup_get_insert_fast(&tn->accepted, &a->node,
+	old = rhashtable_lookup_get_insert_fast(ht, &a->node,
 						tproxy2_accepted_params);
 	if (IS_ERR(old)) {
 		kfree(a);
@@ -348,7 +392,7 @@ static bool tproxy2_accepted_insert(struct tproxy2_net *tn,
 	if (old->zone.id == a->zone.id && old->zone.dir == a->zone.dir &&
 	    old->dif == a->dif && old->sdif == a->sdif)
 		kfree(a);
-	else if (rhashtable_replace_fast(&tn->accepted, &old->node, &a->node,
+	else if (rhashtable_replace_fast(ht, &old->node, &a->node,
 					 tproxy2_accepted_params))
 		kfree(a);
 	else
@@ -398,7 +442,7 @@ void nf_tproxy2_accepted_add(struct net *net, struct nf_conn *ct,
 	unsigned int max = READ_ONCE(nf_conntrack_max);
 	struct tproxy2_accepted *a;
 
-	if (max && atomic_read(&tn->accepted.nelems) >= max)
+	if (max && nf_tproxy2_accepted_count(tn, 0) >= max)
 		return;
 	a = kmalloc(sizeof(*a), GFP_ATOMIC);
 	if (!a)
@@ -425,7 +469,8 @@ nf_tproxy2_accepted_find(struct tproxy2_net *tn,
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "tproxy2 accepted lookup outside RCU");
-	return rhashtable_lookup(&tn->accepted, key, tproxy2_accepted_params);
+	return rhashtable_lookup(tproxy2_accepted_of(tn, key->proto), key,
+				 tproxy2_accepted_params);
 }
 
 /* The conntrack of a redirected connection, by the socket's view of it;
@@ -465,33 +510,29 @@ static struct nf_conn *tproxy2_accepted_find_ct(struct net *net,
 bool nf_tproxy2_accepted_unlink(struct tproxy2_net *tn,
 				struct tproxy2_accepted *a)
 {
-	if (rhashtable_remove_fast(&tn->accepted, &a->node,
-				   tproxy2_accepted_params))
+	if (rhashtable_remove_fast(tproxy2_accepted_of(tn, a->key.proto),
+				   &a->node, tproxy2_accepted_params))
 		return false;
 	kfree_rcu(a, rcu);
 	return true;
 }
 
-/* Walk the entries of @proto (0: all) under RCU, a batch at a time.  The
- * cost is the namespace's own redirected connections.
- */
-void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
-			      tproxy2_accepted_fn fn, void *data)
+static unsigned int tproxy2_walk_table(struct tproxy2_net *tn,
+				       struct rhashtable *ht,
+				       tproxy2_accepted_fn fn, void *data)
 {
 	struct rhashtable_iter iter;
 	struct tproxy2_accepted *a;
 	unsigned int n = 0;
 	bool unlinked;
 
-	rhashtable_walk_enter(&tn->accepted, &iter);
+	rhashtable_walk_enter(ht, &iter);
 	rhashtable_walk_start(&iter);
 	while ((a = rhashtable_walk_next(&iter))) {
 		struct nf_conn *ct;
 
 		if (IS_ERR(a))
 			continue;	/* -EAGAIN: resized; some seen twice */
-		if (proto && a->key.proto != proto)
-			continue;
 		ct = tproxy2_accepted_find_ct(tn->net, a);
 		unlinked = fn(tn, a, ct, data);
 		if (ct)
@@ -507,6 +548,25 @@ void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
+	return n;
+}
+
+/* Walk the entries of @proto (0: both) under RCU, a batch at a time.  The
+ * cost is the namespace's own redirected connections of @proto.  Returns
+ * how many entries @fn was called on.
+ */
+unsigned int nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
+				      tproxy2_accepted_fn fn, void *data)
+{
+	unsigned int n = 0;
+
+	if (proto != IPPROTO_UDP)
+		n += tproxy2_walk_table(tn, &tn->accepted[TPROXY2_ACCEPTED_TCP],
+					fn, data);
+	if (proto != IPPROTO_TCP)
+		n += tproxy2_walk_table(tn, &tn->accepted[TPROXY2_ACCEPTED_UDP],
+					fn, data);
+	return n;
 }
 
 /* At the namespace's exit */

@@ -24,6 +24,7 @@ static int __net_init tproxy2_net_init(struct net *net)
 	mutex_init(&tn->setup);
 	INIT_DELAYED_WORK(&tn->keeper, nf_tproxy2_keeper_work);
 	INIT_DELAYED_WORK(&tn->sweeper, nf_tproxy2_sweeper_work);
+	INIT_DELAYED_WORK(&tn->pruner, nf_tproxy2_pruner_work);
 	tn->net = net;
 	tn->owned_next = jiffies;
 	err = nf_tproxy2_accepted_init(tn);

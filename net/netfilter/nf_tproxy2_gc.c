@@ -4,9 +4,11 @@
  * conntracks, as nf_conncount.c keeps its gc.  The keeper pins and keeps
  * pinned the conntracks of tproxied TCP connections (see TPROXY2_PIN) and
  * lets go of those whose connection is gone; the sweeper lets go of the UDP
- * flows whose datagrams no socket takes any more.  Both cost the
- * namespace's own tproxied connections and sockrefs, never the conntrack
- * table.
+ * flows whose datagrams no socket takes any more; the pruner lets go of the
+ * dead conntracks that sockrefs came to own.  Each runs only while there is
+ * work of its kind, and costs the namespace's own tproxied connections
+ * and sockrefs, never the conntrack table: the sweeper the UDP flows, not
+ * the TCP connections.  /proc/net/stat/tproxy2 counts what they did.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/llist.h>
@@ -73,8 +75,11 @@ void nf_tproxy2_sweeper_work(struct work_struct *work)
 	struct tproxy2_net *tn = container_of(to_delayed_work(work),
 					      struct tproxy2_net, sweeper);
 	unsigned long start = jiffies;
+	unsigned int n;
 
-	nf_tproxy2_walk_accepted(tn, IPPROTO_UDP, tproxy2_sweep_one, NULL);
+	n = nf_tproxy2_walk_accepted(tn, IPPROTO_UDP, tproxy2_sweep_one, NULL);
+	WRITE_ONCE(tn->stats.sweeper_runs, tn->stats.sweeper_runs + 1);
+	WRITE_ONCE(tn->stats.sweeper_entries, tn->stats.sweeper_entries + n);
 	/* a receiver released shortly before the walk, or during it, may not
 	 * have left the socket table when the walk looked
 	 */
@@ -84,16 +89,16 @@ void nf_tproxy2_sweeper_work(struct work_struct *work)
 }
 
 /* A UDP receiver (IP_RECVORIGADDRS, not connected) is released.  It is
- * still in the socket table: the sweeper runs a moment later.  However
- * many receivers close, it is queued once, and runs at most once per
- * TPROXY2_SWEEP_DELAY; no memory is allocated.
+ * still in the socket table: the sweeper runs a moment later, if there are
+ * UDP flows to sweep.  However many receivers close, it is queued once,
+ * and runs at most once per TPROXY2_SWEEP_DELAY; no memory is allocated.
  */
 void nf_tproxy2_receiver_gone(struct tproxy2_net *tn, struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
 	if (inet->inet_dport || !inet->inet_num ||
-	    !atomic_read(&tn->accepted.nelems))
+	    !nf_tproxy2_accepted_count(tn, IPPROTO_UDP))
 		return;
 	WRITE_ONCE(tn->sweep_last, jiffies);
 	queue_delayed_work(nf_tproxy2_wq, &tn->sweeper, TPROXY2_SWEEP_DELAY);
@@ -194,8 +199,11 @@ static bool tproxy2_keep_one(struct tproxy2_net *tn, struct tproxy2_accepted *a,
 static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
 {
 	bool waiting = false;
+	unsigned int n;
 
-	nf_tproxy2_walk_accepted(tn, 0, tproxy2_keep_one, &waiting);
+	n = nf_tproxy2_walk_accepted(tn, 0, tproxy2_keep_one, &waiting);
+	WRITE_ONCE(tn->stats.keeper_runs, tn->stats.keeper_runs + 1);
+	WRITE_ONCE(tn->stats.keeper_entries, tn->stats.keeper_entries + n);
 	return waiting;
 }
 
@@ -208,6 +216,7 @@ static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *s
 {
 	struct llist_node *first = NULL, *last = NULL;
 	struct tproxy2_ct *tc, *tmp;
+	unsigned long pruned = 0;
 	struct llist_node *cts;
 
 	spin_lock_bh(&tn->lock);
@@ -220,6 +229,7 @@ static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *s
 		if (nf_tproxy2_ct_gone(tc->ct)) {
 			nf_ct_put(tc->ct);
 			kmem_cache_free(nf_tproxy2_ct_cache, tc);
+			pruned++;
 			continue;
 		}
 		nf_tproxy2_ct_keep(tc->ct);
@@ -231,8 +241,48 @@ static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *s
 	/* not dead: that is set under the lock */
 	if (first)
 		llist_add_batch(first, last, &sr->cts);
+	WRITE_ONCE(tn->stats.pruned, tn->stats.pruned + pruned);
 	spin_unlock_bh(&tn->lock);
 	return first;
+}
+
+/* The pruner, for each sockref: one that came to own a conntrack since the
+ * last run has the dead ones of its list let go of
+ */
+static bool tproxy2_prune_owned(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
+{
+	if (!READ_ONCE(sr->grew))
+		return false;
+	/* Cleared before the list is taken (llist_del_all() is an xchg(),
+	 * fully ordered): a conntrack that joins after that sets it again,
+	 * and queues the next run.
+	 */
+	WRITE_ONCE(sr->grew, false);
+	tproxy2_keep_owned(tn, sr);
+	return false;
+}
+
+/* The pruner: within TPROXY2_PRUNE_DELAY of a sockref's new conntrack,
+ * the dead conntracks of the sockrefs that came to own one go.  A peer
+ * that sends SYNs to a sockref's foreign address from ever new ports
+ * makes conntracks that the reset of the socket kills at once: held
+ * until the keeper's next period, each would count against
+ * nf_conntrack_max for hours.  The walk reads every sockref once; only
+ * the lists of those that grew are taken, under the namespace's lock.
+ */
+void nf_tproxy2_pruner_work(struct work_struct *work)
+{
+	struct tproxy2_net *tn = container_of(to_delayed_work(work),
+					      struct tproxy2_net, pruner);
+
+	/* a conntrack owned from now on queues the pruner again */
+	clear_bit(TPROXY2_PRUNER_DUE, &tn->keeper_flags);
+	/* pairs with test_and_set_bit() in nf_tproxy2_pruner_soon() */
+	smp_mb__after_atomic();
+	WRITE_ONCE(tn->stats.pruner_runs, tn->stats.pruner_runs + 1);
+	mutex_lock(&tn->setup);		/* the tables stay */
+	nf_tproxy2_walk_sockrefs(tn, tproxy2_prune_owned);
+	mutex_unlock(&tn->setup);
 }
 
 /* Every TPROXY2_KEEP_PERIOD while there are tproxied connections or
@@ -260,14 +310,14 @@ void nf_tproxy2_keeper_work(struct work_struct *work)
 	 * they need the keeper once a period only, not on the runs that
 	 * new redirected connections ask for.
 	 */
-	more = atomic_read(&tn->accepted.nelems) || READ_ONCE(tn->count);
+	more = nf_tproxy2_accepted_count(tn, 0) || READ_ONCE(tn->count);
 	if (time_before(jiffies, READ_ONCE(tn->owned_next))) {
 		if (more)
 			nf_tproxy2_keeper_start(tn);
 		return;
 	}
 	WRITE_ONCE(tn->owned_next, jiffies + TPROXY2_KEEP_PERIOD);
-	more = atomic_read(&tn->accepted.nelems);
+	more = nf_tproxy2_accepted_count(tn, 0);
 	mutex_lock(&tn->setup);		/* the tables stay */
 	more |= nf_tproxy2_walk_sockrefs(tn, tproxy2_keep_owned);
 	mutex_unlock(&tn->setup);
@@ -283,4 +333,5 @@ void nf_tproxy2_gc_net_exit(struct tproxy2_net *tn)
 {
 	cancel_delayed_work_sync(&tn->keeper);
 	cancel_delayed_work_sync(&tn->sweeper);
+	cancel_delayed_work_sync(&tn->pruner);
 }

@@ -84,6 +84,12 @@ struct sk_buff;
  * tproxied connections, not the conntrack table.
  */
 #define TPROXY2_SETTLE		(30 * HZ)
+/* A conntrack that a sockref came to own and that died at once (the reset
+ * that answers a SYN the socket does not take, a first packet dropped) is
+ * let go of this soon.  One that dies later waits for the keeper's period,
+ * or for the pruner's next run.
+ */
+#define TPROXY2_PRUNE_DELAY	(2 * HZ)
 /* How many zones of tproxied UDP flows a namespace keeps track of */
 #define TPROXY2_ZONES		8
 
@@ -106,6 +112,7 @@ struct sk_buff;
  *	AF_INET6 socket that talks IPv4 (v4-mapped addresses) has an IPv4 one.
  * @dead: unlinked; conntracks that join @cts after this are released by
  *	whoever added them
+ * @grew: a conntrack joined @cts since the pruner last looked
  * @flags: ITP_* mode and modifiers, never ITP_APPLIED
  * @once: 0 until an ITP_ONCE sockref has been applied; then a keyed hash
  *	(siphash) of the peer and port of the connection it was applied to,
@@ -142,6 +149,7 @@ struct tproxy2_sockref {
 	u8			proto;
 	u8			family;
 	bool			dead;
+	bool			grew;
 	u32			flags;
 	atomic64_t		once;
 	struct llist_head	cts;
@@ -334,8 +342,41 @@ enum {
 	TPROXY2_FAMILIES
 };
 
-/* tn->keeper_flags: queued to run within TPROXY2_SETTLE */
+/* tn->keeper_flags: the keeper is queued to run within TPROXY2_SETTLE... */
 #define TPROXY2_KEEPER_SOON	0
+/* ...the pruner is queued */
+#define TPROXY2_PRUNER_DUE	1
+
+/* The tables of tn->accepted, by protocol: the sweeper walks the UDP flows
+ * alone, however many TCP connections there are
+ */
+enum {
+	TPROXY2_ACCEPTED_TCP,
+	TPROXY2_ACCEPTED_UDP,
+	TPROXY2_ACCEPTED_PROTOS
+};
+
+/**
+ * struct tproxy2_gc_stats - what a namespace's background work did, for
+ *	/proc/net/stat/tproxy2
+ * @keeper_runs: runs of the keeper
+ * @keeper_entries: redirected connections it looked at
+ * @sweeper_runs: runs of the sweeper
+ * @sweeper_entries: UDP flows it looked at
+ * @pruner_runs: runs of the pruner
+ * @pruned: conntracks that sockrefs owned and the pruner or the keeper
+ *	let go of, dead
+ *
+ * Each is written by one work item only, and read without a lock.
+ */
+struct tproxy2_gc_stats {
+	unsigned long	keeper_runs;
+	unsigned long	keeper_entries;
+	unsigned long	sweeper_runs;
+	unsigned long	sweeper_entries;
+	unsigned long	pruner_runs;
+	unsigned long	pruned;
+};
 
 /**
  * struct tproxy2_net - the sockrefs of a network namespace
@@ -348,18 +389,22 @@ enum {
  *	the first of either
  * @count: number of sockrefs, so that the empty case costs one read
  * @tproxied: a connection was tproxied here; closing sockets look for theirs
- * @accepted: the connections redirected to local sockets; lookups and
- *	the walks run under RCU, an insertion or a removal takes a bucket
- *	lock of the table (its own), never @lock
+ * @accepted: the connections redirected to local sockets, a table for
+ *	each protocol (TPROXY2_ACCEPTED_TCP, TPROXY2_ACCEPTED_UDP); lookups
+ *	and the walks run under RCU, an insertion or a removal takes a
+ *	bucket lock of the table (its own), never @lock
  * @keeper: pins and keeps pinned conntracks, lets go of the ones whose
  *	connection is gone; queued while there are any
- * @keeper_flags: TPROXY2_KEEPER_SOON: queued to run within TPROXY2_SETTLE
+ * @keeper_flags: TPROXY2_KEEPER_SOON, TPROXY2_PRUNER_DUE
  * @owned_next: when the keeper walks the sockrefs' conntracks next
  * @sweeper: a UDP receiver went: the flows that no socket takes any more
  *	go.  One work item, so that closing sockets queue it once at most.
  * @sweep_last: when a receiver was last released; the sweeper runs again
  *	if that was less than TPROXY2_SWEEP_DELAY before its walk began, or
  *	after
+ * @pruner: a sockref came to own a conntrack: within TPROXY2_PRUNE_DELAY,
+ *	the dead conntracks of the sockrefs that did go
+ * @stats: what the keeper, the sweeper and the pruner did
  * @udp_zones: the zones other than the default one that tproxied UDP flows
  *	were seen in (tproxy2_note_zone()), for the lookups that know a
  *	flow's tuple but not its zone; filled in on the packet path without
@@ -373,12 +418,14 @@ struct tproxy2_net {
 	struct nf_hook_ops		*ops[TPROXY2_FAMILIES];
 	unsigned int			count;
 	bool				tproxied;
-	struct rhashtable		accepted;
+	struct rhashtable		accepted[TPROXY2_ACCEPTED_PROTOS];
 	struct delayed_work		keeper;
 	unsigned long			keeper_flags;
 	unsigned long			owned_next;
 	struct delayed_work		sweeper;
 	unsigned long			sweep_last;
+	struct delayed_work		pruner;
+	struct tproxy2_gc_stats		stats;
 	u32				udp_zones[TPROXY2_ZONES];
 	struct net			*net;
 };
@@ -440,6 +487,7 @@ bool nf_tproxy2_walk_sockrefs(struct tproxy2_net *tn,
 /* nf_tproxy2_conntrack.c */
 void nf_tproxy2_keeper_start(struct tproxy2_net *tn);
 void nf_tproxy2_keeper_soon(struct tproxy2_net *tn);
+void nf_tproxy2_pruner_soon(struct tproxy2_net *tn);
 void nf_tproxy2_ct_keep(struct nf_conn *ct);
 bool nf_tproxy2_ct_pin_confirmed(struct nf_conn *ct);
 void nf_tproxy2_ct_unpin(struct nf_conn *ct);
@@ -471,13 +519,15 @@ typedef bool (*tproxy2_accepted_fn)(struct tproxy2_net *tn,
 				    struct tproxy2_accepted *a,
 				    struct nf_conn *ct, void *data);
 
-void nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
-			      tproxy2_accepted_fn fn, void *data);
+unsigned int nf_tproxy2_walk_accepted(struct tproxy2_net *tn, u8 proto,
+				      tproxy2_accepted_fn fn, void *data);
+unsigned int nf_tproxy2_accepted_count(struct tproxy2_net *tn, u8 proto);
 
 /* nf_tproxy2_gc.c */
 void nf_tproxy2_keeper_work(struct work_struct *work);
 void nf_tproxy2_sweeper_work(struct work_struct *work);
 void nf_tproxy2_receiver_gone(struct tproxy2_net *tn, struct sock *sk);
+void nf_tproxy2_pruner_work(struct work_struct *work);
 void nf_tproxy2_gc_net_exit(struct tproxy2_net *tn);
 
 /* nf_tproxy2_hooks.c */

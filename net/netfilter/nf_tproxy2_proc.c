@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * TPROXY 2.0 sockrefs: /proc/net/tproxy, a line per sockref of the
- * namespace: proto local foreign remote flags.
+ * namespace: proto local foreign remote flags; and /proc/net/stat/tproxy2,
+ * what the namespace's background work did.
  *
  * An open file walks by_sk once, under RCU, resuming where the last read
  * left off: no lock of ours is taken.  Sockrefs come and go meanwhile: one
@@ -156,15 +157,41 @@ static const struct proc_ops tproxy2_proc_ops = {
 	.proc_release	= tproxy2_proc_release,
 };
 
+/* As the other files of /proc/net/stat: a line of names, then one of
+ * hexadecimal values.  The counters of the keeper, the sweeper and the
+ * pruner (struct tproxy2_gc_stats), then the redirected connections of
+ * each protocol that they look after.
+ */
+static int tproxy2_stat_show(struct seq_file *seq, void *v)
+{
+	struct tproxy2_net *tn = tproxy2_pernet(seq_file_single_net(seq));
+	const struct tproxy2_gc_stats *st = &tn->stats;
+
+	seq_puts(seq, "keeper_runs keeper_entries sweeper_runs sweeper_entries pruner_runs pruned accepted_tcp accepted_udp\n");
+	seq_printf(seq, "%08lx %08lx %08lx %08lx %08lx %08lx %08x %08x\n",
+		   READ_ONCE(st->keeper_runs), READ_ONCE(st->keeper_entries),
+		   READ_ONCE(st->sweeper_runs), READ_ONCE(st->sweeper_entries),
+		   READ_ONCE(st->pruner_runs), READ_ONCE(st->pruned),
+		   nf_tproxy2_accepted_count(tn, IPPROTO_TCP),
+		   nf_tproxy2_accepted_count(tn, IPPROTO_UDP));
+	return 0;
+}
+
 int nf_tproxy2_proc_init(struct net *net)
 {
 	if (!proc_create_data("tproxy", 0444, net->proc_net, &tproxy2_proc_ops,
 			      net))
 		return -ENOMEM;
+	if (!proc_create_net_single("tproxy2", 0444, net->proc_net_stat,
+				    tproxy2_stat_show, NULL)) {
+		remove_proc_entry("tproxy", net->proc_net);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void nf_tproxy2_proc_exit(struct net *net)
 {
+	remove_proc_entry("tproxy2", net->proc_net_stat);
 	remove_proc_entry("tproxy", net->proc_net);
 }
