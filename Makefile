@@ -26,7 +26,7 @@ CFLAGS		?= -O2 -g
 WFLAGS		:= -Wall -Wextra -Wno-unused-parameter
 UAPI		:= -I$(TOP)/include/uapi
 
-TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt-soak tpt-udp
+TEST_PROGS	:= tpt-server tpt-client tpt-proxy tpt-sockref tpt-reuse tpt-fuzz tpt-soak tpt-udp tpt-failnth
 TEST_BINS	:= $(addprefix $(BIN)/,$(TEST_PROGS))
 EXTENSIONS	:= $(XTLIBDIR)/libipt_TPROXY.so $(XTLIBDIR)/libipt_tproxy.so \
 		   $(XTLIBDIR)/libip6t_TPROXY.so $(XTLIBDIR)/libip6t_tproxy.so
@@ -158,12 +158,15 @@ install: userspace
 uninstall:
 	@sh scripts/install.sh uninstall $(B) "$(DESTDIR)" $(PREFIX) $(XTABLES_SYSDIR)
 
-# A long IP_TPROXY fuzzing run: make fuzz DURATION=600
+# A long IP_TPROXY fuzzing run: make fuzz DURATION=600; with FAILSLAB=1,
+# failslab fails the fuzzer's allocations (FAILSLAB_PROBABILITY percent)
 DURATION	?= 600
+FAILSLAB_PROBABILITY ?= 5
+FUZZ_TEST	:= 50-sockopt-fuzz$(if $(FAILSLAB),-failslab).sh
 fuzz: all
 	@TPT_FUZZ_SECONDS=$(DURATION) TPT_TEST_TIMEOUT=$$(($(DURATION) + 120)) \
-		TPT_BOOT_TIMEOUT=$$(($(DURATION) + 300)) \
-		scripts/check.sh $(TOP) $(UML)/linux $(B)/fuzz 50-sockopt-fuzz.sh
+		TPT_BOOT_TIMEOUT=$$(($(DURATION) + 300)) TPT_FUZZ_PROBABILITY=$(FAILSLAB_PROBABILITY) \
+		scripts/check.sh $(TOP) $(UML)/linux $(B)/fuzz$(if $(FAILSLAB),-failslab) $(FUZZ_TEST)
 
 # make bench: figures from a second UML kernel without the debugging
 BENCH_UML	:= $(B)/uml-bench

@@ -18,7 +18,7 @@ mkdir -p "$out/logs" "$out/umldir"
 
 env="TPT_TOP=$top TPT_OUT=$out TPT_TESTDIR=${TPT_TESTDIR:-tests/t} TPT_TESTS=$tests"
 # the tests' knobs reach the guest's environment on the kernel command line
-for v in TPT_TEST_TIMEOUT TPT_FUZZ_SECONDS TPT_SOAK_CONNECTIONS TPT_REUSE_CYCLES \
+for v in TPT_TEST_TIMEOUT TPT_FUZZ_SECONDS TPT_FUZZ_PROBABILITY TPT_SOAK_CONNECTIONS TPT_REUSE_CYCLES \
 	 TPT_PARALLEL_CYCLES TPT_BENCH_ROUNDS TPT_BENCH_PROFILE TPT_UDP_LOSS_MS TPT_TT_DAYS; do
 	eval "val=\${$v:-}"
 	[ -z "$val" ] || env="$env $v=$val"

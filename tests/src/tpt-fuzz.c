@@ -10,9 +10,15 @@
  * nothing waits for a peer that a translation sent elsewhere.  Only documented errnos may come back; at the end
  * every namespace's /proc/net/tproxy must be empty.
  *
- * usage: tpt-fuzz SECONDS [NAMESPACES]
+ * usage: tpt-fuzz SECONDS [NAMESPACES [failslab]]
  * Prints "fuzz: N ops (K through IPV6_TPROXY or IPV6_RECVORIGADDRS) ..., M
  * unexpected" and exits 1 if anything was unexpected.
+ *
+ * With "failslab", each worker thread sets its own make-it-fail, so that
+ * failslab (with task-filter Y, its probability, interval and times set by
+ * the caller) fails the workers' allocations alone: ENOMEM is then an
+ * expected errno of every call (counted: "fuzz: failslab on the workers:
+ * N ENOMEM"), and at least one must come back.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -39,7 +45,8 @@
 static int socks[NSOCK];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t deadline;
-static atomic_ulong ops, ops6, assigned6, unexpected;
+static atomic_ulong ops, ops6, assigned6, unexpected, enomem;
+static int failslab;
 static atomic_int stop;
 static int listen_port, listen_port6;
 /* the IPv6 addresses of lo in each namespace, besides ::1 */
@@ -52,6 +59,10 @@ static unsigned int rnd(unsigned int *seed, unsigned int n)
 
 static int documented(int err)
 {
+	if (err == ENOMEM && failslab) {
+		atomic_fetch_add(&enomem, 1);
+		return 1;
+	}
 	switch (err) {
 	case EINVAL: case EPERM: case EOPNOTSUPP: case EEXIST: case EADDRINUSE:
 	case ENOENT: case EADDRNOTAVAIL: case EFAULT: case EAFNOSUPPORT:
@@ -295,6 +306,16 @@ static void *worker(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
 
+	if (failslab) {
+		int f = open("/proc/thread-self/make-it-fail", O_WRONLY);
+
+		if (f < 0 || write(f, "1", 1) != 1) {
+			perror("make-it-fail");
+			atomic_fetch_add(&unexpected, 1);
+		}
+		if (f >= 0)
+			close(f);
+	}
 	while (time(NULL) < deadline)
 		for (int i = 0; i < 100 && !atomic_load(&stop); i++)
 			step(&seed);
@@ -371,11 +392,12 @@ static int fuzz_ns(int id, int seconds, unsigned long *shared)
 	close(lfd6);
 	usleep(100000);
 	left = proc_lines();
-	shared[id * 5] = atomic_load(&ops);
-	shared[id * 5 + 1] = atomic_load(&unexpected);
-	shared[id * 5 + 2] = left;
-	shared[id * 5 + 3] = atomic_load(&ops6);
-	shared[id * 5 + 4] = atomic_load(&assigned6);
+	shared[id * 6] = atomic_load(&ops);
+	shared[id * 6 + 1] = atomic_load(&unexpected);
+	shared[id * 6 + 2] = left;
+	shared[id * 6 + 3] = atomic_load(&ops6);
+	shared[id * 6 + 4] = atomic_load(&assigned6);
+	shared[id * 6 + 5] = atomic_load(&enomem);
 	if (left)
 		fprintf(stderr, "fuzz: namespace %d: %d sockrefs left\n", id, left);
 	return 0;
@@ -385,8 +407,9 @@ int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? atoi(argv[1]) : 30;
 	int nns = argc > 2 ? atoi(argv[2]) : 3;
-	unsigned long *shared, total = 0, total6 = 0, assigns6 = 0, bad = 0, left = 0;
+	unsigned long *shared, total = 0, total6 = 0, assigns6 = 0, bad = 0, left = 0, nomem = 0;
 
+	failslab = argc > 3 && !strcmp(argv[3], "failslab");
 	signal(SIGPIPE, SIG_IGN);
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	for (int i = 0; i < nns; i++)
@@ -406,14 +429,17 @@ int main(int argc, char **argv)
 			bad++;
 	}
 	for (int i = 0; i < nns; i++) {
-		total += shared[i * 5];
-		bad += shared[i * 5 + 1];
-		left += shared[i * 5 + 2];
-		total6 += shared[i * 5 + 3];
-		assigns6 += shared[i * 5 + 4];
+		total += shared[i * 6];
+		bad += shared[i * 6 + 1];
+		left += shared[i * 6 + 2];
+		total6 += shared[i * 6 + 3];
+		assigns6 += shared[i * 6 + 4];
+		nomem += shared[i * 6 + 5];
 	}
+	if (failslab)
+		printf("fuzz: failslab on the workers: %lu ENOMEM\n", nomem);
 	printf("fuzz: %lu ops (%lu through IPV6_TPROXY or IPV6_RECVORIGADDRS, %lu IPV6_TPROXY "
 	       "ASSIGNs made) in %d namespaces, %lu unexpected, %lu sockrefs left\n",
 	       total, total6, assigns6, nns, bad, left);
-	return bad || left || !total || !assigns6;
+	return bad || left || !total || !assigns6 || (failslab && !nomem);
 }
