@@ -254,6 +254,14 @@ int nf_tproxy2_assign(struct sock *sk, u8 family,
 			sr = NULL;
 	}
 	spin_unlock_bh(&tn->lock);
+	/* The sockref names the socket's port: it stays the socket's, as
+	 * after a bind() to that port.  A connect() that fails, or a
+	 * disconnect, would give back a port that bind() picked, and the
+	 * next connect() would take another one, which no sockref names:
+	 * the connection would leave from the proxy's own address.
+	 */
+	if (!err)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
 out:
 	release_sock(sk);
 	if (sr)

@@ -24,7 +24,8 @@
  *	"cmsg=" and which one it was), until a datagram says "quit" or 10 s
  *	pass
  *   tpt-udp hold ADDR:PORT N MODE GOFILE
- *	a receiver with the option on that prints "ready" and lets datagrams
+ *	a receiver with the option on (and a 1 MB buffer, or as much of it as
+ *	net.core.rmem_max allows an unprivileged user) that prints "ready" and lets datagrams
  *	queue until GOFILE exists (20 s at most), then: "close" exits with
  *	them unread; "read" reads N; "peek" reads N, each after a MSG_PEEK
  *	of it.  Each datagram read must carry one message, and its peek the
@@ -355,7 +356,10 @@ static int hold(const char *addr, int n, const char *mode, const char *gofile)
 
 	tpt_parse(addr, &me, -1);
 	fd = udp_socket(me.sa.sa_family, &me);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+	/* a user without privilege: as much as net.core.rmem_max allows */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    (errno != EPERM ||
+	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0))
 		tpt_die("SO_RCVBUFFORCE");
 	origaddrs_on(fd);
 	printf("ready\n");
