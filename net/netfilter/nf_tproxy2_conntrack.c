@@ -3,10 +3,10 @@
  * TPROXY 2.0 sockrefs: the conntracks of tproxied connections.  Their pins
  * (see TPROXY2_PIN), the conntracks a sockref owns (its list @cts): how
  * they join it on the packet path and how they are let go of, the lookups
- * of a tproxied conntrack by a tuple, the table of the connections
+ * of a tproxied conntrack by a tuple, the tables of the connections
  * redirected to local sockets (tn->accepted), and what a socket's release
- * lets go of in it.  The keeper and the sweeper, which walk these, are in
- * nf_tproxy2_gc.c; this file only queues them.
+ * lets go of in them.  The keeper, the sweeper and the pruner, which walk
+ * these, are in nf_tproxy2_gc.c; this file only queues them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/llist.h>
@@ -238,6 +238,7 @@ void nf_tproxy2_own_ct(struct tproxy2_net *tn, struct tproxy2_sockref *sr,
 		return;
 	nf_conntrack_get(&ct->ct_general);
 	tc->ct = ct;
+	tc->born = jiffies;
 	tproxy2_ct_pin(ct);
 	set_bit(IPS_TPROXY_SOCKREF_BIT, &ct->status);
 	tproxy2_cts_add(sr, &tc->node, &tc->node);

@@ -207,12 +207,14 @@ static bool tproxy2_keep_accepted(struct tproxy2_net *tn)
 	return waiting;
 }
 
-/* The keeper: the conntracks @sr owns are kept pinned, and the references
- * to deleted ones go.  The packet path may add to the list meanwhile: it
- * takes no lock, and the list is taken whole.  Returns whether any are
- * left.
+/* The keeper and the pruner: the conntracks @sr owns are kept pinned, and
+ * the references to deleted ones go.  The packet path may add to the list
+ * meanwhile: it takes no lock, and the list is taken whole.  Returns
+ * whether any are left; @young: whether one of them joined less than
+ * TPROXY2_PRUNE_DELAY ago.
  */
-static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
+static bool tproxy2_scan_owned(struct tproxy2_net *tn,
+			       struct tproxy2_sockref *sr, bool *young)
 {
 	struct llist_node *first = NULL, *last = NULL;
 	struct tproxy2_ct *tc, *tmp;
@@ -233,6 +235,8 @@ static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *s
 			continue;
 		}
 		nf_tproxy2_ct_keep(tc->ct);
+		if (time_before(jiffies, tc->born + TPROXY2_PRUNE_DELAY))
+			*young = true;
 		tc->node.next = first;
 		first = &tc->node;
 		if (!last)
@@ -246,11 +250,23 @@ static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *s
 	return first;
 }
 
+static bool tproxy2_keep_owned(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
+{
+	bool young = false;
+
+	return tproxy2_scan_owned(tn, sr, &young);
+}
+
 /* The pruner, for each sockref: one that came to own a conntrack since the
- * last run has the dead ones of its list let go of
+ * last run has the dead ones of its list let go of.  One that joined just
+ * before may die just after (the reset of the socket on another CPU): the
+ * sockref is looked at again on the next run while it has such.
  */
 static bool tproxy2_prune_owned(struct tproxy2_net *tn, struct tproxy2_sockref *sr)
 {
+	bool young = false;
+
+	WRITE_ONCE(tn->stats.pruner_entries, tn->stats.pruner_entries + 1);
 	if (!READ_ONCE(sr->grew))
 		return false;
 	/* Cleared before the list is taken (llist_del_all() is an xchg(),
@@ -258,7 +274,11 @@ static bool tproxy2_prune_owned(struct tproxy2_net *tn, struct tproxy2_sockref *
 	 * and queues the next run.
 	 */
 	WRITE_ONCE(sr->grew, false);
-	tproxy2_keep_owned(tn, sr);
+	tproxy2_scan_owned(tn, sr, &young);
+	if (young) {
+		WRITE_ONCE(sr->grew, true);
+		nf_tproxy2_pruner_soon(tn);
+	}
 	return false;
 }
 

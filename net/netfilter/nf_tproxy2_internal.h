@@ -15,15 +15,15 @@
  *                              sockref owns, the table of redirected
  *                              connections, UDP flow lookups, what a
  *                              socket's release lets go of
- *   3  nf_tproxy2_gc.c         the keeper and the sweeper (the background
- *                              work on those conntracks)
+ *   3  nf_tproxy2_gc.c         the keeper, the sweeper and the pruner (the
+ *                              background work on those conntracks)
  *   3  nf_tproxy2_hooks.c      the packet path: the NAT lookups, the
  *                              sockref lookups for a new connection,
  *                              nf_tproxy2_redirect()
  *   4  nf_tproxy2_ops.c        the operations on the calling socket's
  *                              sockref, the UDP handoff, ALLOC; a
  *                              namespace's setup with its first sockref
- *   4  nf_tproxy2_proc.c       /proc/net/tproxy
+ *   4  nf_tproxy2_proc.c       /proc/net/tproxy, /proc/net/stat/tproxy2
  *   5  nf_tproxy2_sockopt.c    the socket options and their release
  *                              callback
  *   6  nf_tproxy2_core.c       module init and exit, the pernet operations
@@ -156,10 +156,13 @@ struct tproxy2_sockref {
 	struct rcu_head		rcu;
 };
 
-/* A conntrack a sockref created and owns, on its @cts */
+/* A conntrack a sockref created and owns, on its @cts, since @born
+ * (jiffies): the pruner looks at it again while it is that young
+ */
 struct tproxy2_ct {
 	struct llist_node	node;
 	struct nf_conn		*ct;
+	unsigned long		born;
 };
 
 /* Has an ITP_ONCE sockref been applied? */
@@ -364,10 +367,12 @@ enum {
  * @sweeper_runs: runs of the sweeper
  * @sweeper_entries: UDP flows it looked at
  * @pruner_runs: runs of the pruner
+ * @pruner_entries: sockrefs it read
  * @pruned: conntracks that sockrefs owned and the pruner or the keeper
  *	let go of, dead
  *
- * Each is written by one work item only, and read without a lock.
+ * Each is written by one work item only (@pruned by both under the
+ * namespace's lock), and read without a lock.
  */
 struct tproxy2_gc_stats {
 	unsigned long	keeper_runs;
@@ -375,6 +380,7 @@ struct tproxy2_gc_stats {
 	unsigned long	sweeper_runs;
 	unsigned long	sweeper_entries;
 	unsigned long	pruner_runs;
+	unsigned long	pruner_entries;
 	unsigned long	pruned;
 };
 

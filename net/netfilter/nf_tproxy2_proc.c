@@ -167,11 +167,12 @@ static int tproxy2_stat_show(struct seq_file *seq, void *v)
 	struct tproxy2_net *tn = tproxy2_pernet(seq_file_single_net(seq));
 	const struct tproxy2_gc_stats *st = &tn->stats;
 
-	seq_puts(seq, "keeper_runs keeper_entries sweeper_runs sweeper_entries pruner_runs pruned accepted_tcp accepted_udp\n");
-	seq_printf(seq, "%08lx %08lx %08lx %08lx %08lx %08lx %08x %08x\n",
+	seq_puts(seq, "keeper_runs keeper_entries sweeper_runs sweeper_entries pruner_runs pruner_entries pruned accepted_tcp accepted_udp\n");
+	seq_printf(seq, "%08lx %08lx %08lx %08lx %08lx %08lx %08lx %08x %08x\n",
 		   READ_ONCE(st->keeper_runs), READ_ONCE(st->keeper_entries),
 		   READ_ONCE(st->sweeper_runs), READ_ONCE(st->sweeper_entries),
-		   READ_ONCE(st->pruner_runs), READ_ONCE(st->pruned),
+		   READ_ONCE(st->pruner_runs), READ_ONCE(st->pruner_entries),
+		   READ_ONCE(st->pruned),
 		   nf_tproxy2_accepted_count(tn, IPPROTO_TCP),
 		   nf_tproxy2_accepted_count(tn, IPPROTO_UDP));
 	return 0;
